@@ -1,0 +1,1 @@
+console.log('raftex: CLI not built yet');
