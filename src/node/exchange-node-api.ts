@@ -1,0 +1,69 @@
+/**
+ * The seam between the node runtime (src/node) and the gRPC services (src/api): what a client
+ * request may ask of the replicated exchange. The runtime implements it; the services map proto
+ * messages onto it and its errors onto gRPC status codes.
+ */
+import type { Observable } from 'rxjs';
+import type { Command, Exchange, Reply, TradeView } from '../../domain/index.js';
+import type { NodeId, LogIndex, RoleKind, FollowerStatus, Term } from '../raft/types.js';
+
+/** Named failures the services map to gRPC codes. */
+export class NotLeaderError extends Error {
+  override readonly name = 'NotLeaderError';
+  constructor(readonly leaderId: NodeId | null, readonly leaderAddress: string | null) {
+    super(leaderId ? `not the leader; leader is ${leaderId}` : 'no leader known');
+  }
+}
+/** Leadership was lost (or no leader appeared) before the request applied: UNAVAILABLE; a retry with the same id is safe. */
+export class UnavailableError extends Error {
+  override readonly name = 'UnavailableError';
+}
+/** The caller's deadline passed first: DEADLINE_EXCEEDED; the write may still apply later. */
+export class DeadlineError extends Error {
+  override readonly name = 'DeadlineError';
+}
+/** A bounded queue is full (proposals, stream buffer): RESOURCE_EXHAUSTED. */
+export class OverloadedError extends Error {
+  override readonly name = 'OverloadedError';
+}
+
+export interface NodeStatus {
+  readonly nodeId: NodeId;
+  readonly role: RoleKind;
+  readonly term: Term;
+  readonly leaderId: NodeId | null;
+  readonly commitIndex: LogIndex;
+  readonly lastApplied: LogIndex;
+  readonly lastLogIndex: LogIndex;
+  /** Every member including this node; `address` is where this node sends to it (its own --listen for itself). */
+  readonly members: readonly { id: NodeId; address: string; voter: boolean }[];
+  /** Leader only. */
+  readonly followers: readonly FollowerStatus[];
+  readonly stateHash: string;
+}
+
+export interface ExchangeNodeApi {
+  /**
+   * Leader only: append the (already validated) command, resolve with the domain's reply once the
+   * entry is applied locally. Throws NotLeaderError when this node does not lead (the service then
+   * forwards to the leader), UnavailableError if leadership is lost before the entry applies,
+   * DeadlineError when `deadlineMs` (epoch ms) passes, OverloadedError when the proposal queue is full.
+   */
+  submit(command: Command, deadlineMs: number): Promise<Reply>;
+  /**
+   * Linearizable read on any node (ReadIndex): waits until this node has applied everything
+   * committed when the read started, then runs `read` against the exchange state.
+   */
+  read<T>(read: (exchange: Exchange) => T, deadlineMs: number): Promise<{ value: T; appliedIndex: LogIndex }>;
+  /**
+   * Committed trades from `fromLogIndex` (0 = live only; N > 0 = history at index >= N then live,
+   * no gap, no duplicate); `symbol` '' = all. The observable errors with OverloadedError when the
+   * subscriber falls more than the stream buffer limit behind. Subscription is registered
+   * synchronously on subscribe.
+   */
+  trades(symbol: string, fromLogIndex: LogIndex): Observable<TradeView>;
+  status(): NodeStatus;
+  /** The address (host:port) of the current leader as this node sends to it, or null. */
+  leaderAddress(): string | null;
+  readonly nodeId: NodeId;
+}
