@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# npm run bench:cluster — raftex (3 nodes, fsync on) and etcd (3 members) on this machine, in the
+# same run, through the same closed-loop load generator (../shared/bench/etcd/load.mjs), at
+# concurrency 1, 16, 64 and 256; then the raftex/etcd ratio per concurrency.
+# Needs etcd-server (apt-get install -y etcd-server). Knobs: REPEAT, RUN_SECONDS, CONCURRENCIES.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${RAFTEX_SHARED:-$ROOT/../shared}
+OUT=${1:-/tmp/raftex-bench-cluster-$(date -u +%Y%m%dT%H%M%SZ)}
+command -v etcd >/dev/null || { echo "bench:cluster needs etcd: apt-get install -y etcd-server" >&2; exit 1; }
+[[ -f $ROOT/dist/src/cli/main.js ]] || (cd "$ROOT" && npm run build >&2)
+SYSTEMS=${SYSTEMS:-"etcd raftex"} EXTRA_SYSTEMS_DIR=$ROOT/bench/systems \
+  "$SHARED/bench/etcd/run-bench.sh" "$OUT" >/dev/null
+node - "$OUT/results.jsonl" <<'JS'
+const fs = require('fs');
+const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map(JSON.parse);
+const med = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+const by = (label, c) => rows.filter((r) => r.label === label && r.concurrency === c);
+const concurrencies = [...new Set(rows.map((r) => r.concurrency))].sort((a, b) => a - b);
+console.log('| C | raftex orders/s | p50 ms | p99 ms | p99.9 ms | etcd puts/s | p50 ms | p99 ms | p99.9 ms | raftex/etcd |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+for (const c of concurrencies) {
+  const r = by('raftex', c), e = by('etcd', c);
+  const f = (xs, k) => (xs.length ? med(xs.map((x) => x[k])) : NaN);
+  const ratio = f(r, 'opsPerSec') / f(e, 'opsPerSec');
+  console.log(`| ${c} | ${Math.round(f(r, 'opsPerSec'))} | ${f(r, 'p50ms')} | ${f(r, 'p99ms')} | ${f(r, 'p999ms')} | ${Math.round(f(e, 'opsPerSec'))} | ${f(e, 'p50ms')} | ${f(e, 'p99ms')} | ${f(e, 'p999ms')} | ${ratio.toFixed(2)}x |`);
+}
+JS
+echo "results: $OUT"

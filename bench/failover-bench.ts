@@ -1,0 +1,76 @@
+/**
+ * npm run bench:failover [-- --trials 20 --nodes 3]
+ * Under a steady order load, SIGKILL the leader; measure the time from the kill to the next
+ * acknowledged write (from any client, through any surviving node). Restart the victim, let it
+ * catch up, repeat. Prints p50/p99/max over the trials.
+ */
+import { parseArgs } from 'node:util';
+import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { ExchangeServiceClient, OrderType, Side, TimeInForce } from '../src/gen/raftex/v1/exchange.js';
+import { ChaosCluster } from '../test/chaos/chaos-cluster.js';
+
+const { values } = parseArgs({ options: {
+  trials: { type: 'string', default: '20' },
+  nodes: { type: 'string', default: '3' },
+  'election-timeout-ms': { type: 'string', default: '300' },
+  'heartbeat-ms': { type: 'string', default: '50' },
+} });
+const trials = Number(values.trials);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const percentile = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(p * xs.length) - 1)]!;
+
+const cluster = await ChaosCluster.start({ nodes: Number(values.nodes), electionTimeoutMs: Number(values['election-timeout-ms']), heartbeatMs: Number(values['heartbeat-ms']) });
+const clients = cluster.nodes.map((n) => new ExchangeServiceClient(n.address, credentials.createInsecure()));
+let lastAckAt = 0;
+let seq = 0;
+let running = true;
+
+function submit(client: ExchangeServiceClient, accountId: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    client.submitOrder({ accountId, clientOrderId: `f-${seq++}`, symbol: 'AAPL', side: Side.SIDE_BUY, type: OrderType.ORDER_TYPE_LIMIT,
+      quantity: '1', price: '1.00', timeInForce: TimeInForce.TIME_IN_FORCE_GTC }, new Metadata(), { deadline: Date.now() + 1000 },
+    (err: ServiceError | null) => resolve(!err));
+  });
+}
+
+async function loadLoop(i: number): Promise<void> {
+  const accountId = `failover-${i}`;
+  while (running) {
+    const client = clients[(i + seq) % clients.length]!;
+    const node = cluster.nodes[clients.indexOf(client)]!;
+    if (!cluster.isUp(node)) { await sleep(5); continue; }
+    if (await submit(client, accountId)) lastAckAt = performance.now();
+    else await sleep(10);
+  }
+}
+
+try {
+  while (!(await cluster.leader())) await sleep(100);
+  for (let i = 0; i < 8; i++) {
+    await new Promise<void>((resolve) => clients[0]!.deposit({ accountId: `failover-${i}`, asset: 'USD', amount: '100000000.00', requestId: `fund-${i}` },
+      new Metadata(), { deadline: Date.now() + 5000 }, () => resolve()));
+  }
+  const loops = Array.from({ length: 8 }, (_, i) => loadLoop(i));
+  const times: number[] = [];
+  for (let t = 0; t < trials; t++) {
+    await sleep(1000);
+    const leader = await cluster.leader();
+    if (!leader) { t--; continue; }
+    const killedAt = performance.now();
+    cluster.kill(leader);
+    while (lastAckAt <= killedAt) await sleep(1);
+    const ms = lastAckAt - killedAt;
+    times.push(ms);
+    console.error(`trial ${t + 1}: killed ${leader.id}, next ack after ${ms.toFixed(1)} ms`);
+    cluster.spawnNode(leader);
+    await sleep(1500);
+  }
+  running = false;
+  await Promise.all(loops);
+  console.log(`failover: ${times.length} trials, kill -> next acknowledged write: p50=${percentile(times, 0.5).toFixed(0)} ms p99=${percentile(times, 0.99).toFixed(0)} ms max=${Math.max(...times).toFixed(0)} ms (election timeout ${values['election-timeout-ms']} ms, heartbeat ${values['heartbeat-ms']} ms)`);
+} finally {
+  running = false;
+  for (const c of clients) c.close();
+  await cluster.stop();
+}
+process.exit(0);

@@ -1,0 +1,37 @@
+# raftex as a system for ../shared/bench/etcd/run-bench.sh (sourced; see systems/etcd.sh there).
+# Three `raftex node` processes on 127.0.0.1:7101-7103, fsync on, data under the run's DIR.
+RAFTEX_ROOT=${RAFTEX_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+RAFTEX_BASE=${RAFTEX_BENCH_BASE_PORT:-7101}
+
+raftex_endpoints() { echo "127.0.0.1:$RAFTEX_BASE,127.0.0.1:$((RAFTEX_BASE + 1)),127.0.0.1:$((RAFTEX_BASE + 2))"; }
+
+system_describe() { echo "raftex $(node -p "require('$RAFTEX_ROOT/package.json').version") (3 nodes, 127.0.0.1, fsync on, $(node --version))"; }
+
+system_start() {
+  local dir=$1 i id peers
+  : >"$dir/pids"
+  for i in 1 2 3; do
+    id=n$i; peers=""
+    for j in 1 2 3; do
+      [[ $j == "$i" ]] && continue
+      peers="${peers:+$peers,}n$j=127.0.0.1:$((RAFTEX_BASE + j - 1))"
+    done
+    setsid node "$RAFTEX_ROOT/bin/raftex.js" node --id "$id" --listen "127.0.0.1:$((RAFTEX_BASE + i - 1))" \
+      --peers "$peers" --data-dir "$dir/$id" >"$dir/$id.log" 2>&1 &
+    echo $! >>"$dir/pids"
+  done
+  node "$RAFTEX_ROOT/bench/wait-leader.mjs" "$(raftex_endpoints)"
+}
+
+system_stop() {
+  local dir=$1 pid
+  [[ -f $dir/pids ]] || return 0
+  while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done <"$dir/pids"
+  sleep 1
+  while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$dir/pids"
+  rm -f "$dir/pids"
+}
+
+system_pids() { cat "$1/pids" 2>/dev/null; }
+
+system_load_args() { echo "--driver $RAFTEX_ROOT/bench/drivers/raftex.mjs --endpoints $(raftex_endpoints) --target leader"; }
