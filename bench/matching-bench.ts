@@ -1,3 +1,152 @@
-import { OrderBook } from 'nodejs-order-book';
-const ob = new OrderBook();
-console.log(ob.limit({ side: 'buy' as never, id: 'a', size: 5, price: 100 }));
+/**
+ * `npm run bench:matching`: the AAPL LOBSTER message file replayed in-process through raftex's
+ * engine and through nodejs-order-book (floats), alternating in the same process, several rounds,
+ * median reported:
+ *
+ *   bench:matching raftex=<msgs/s> nodejs-order-book=<msgs/s> ratio=<x>
+ *
+ * Same work for both: the LOBSTER adapter's command stream is recorded once (parsing, seeding
+ * decisions and level adjustments are not timed); each round then applies exactly that stream.
+ * raftex gets the commands as they travel in the log (decimal strings, parsed inside `apply`);
+ * nodejs-order-book gets the same operations pre-converted to its float arguments:
+ * placeOrder -> limit (GTC/IOC), cancelOrder -> cancel, reduceOrder -> modify(size), which in that
+ * library is cancel + re-add (it has no in-place reduce). Deposits have no counterpart there.
+ *
+ * Options: env ROUNDS (default 7), env DATA_DIR (default ../shared/data), env ONLY=raftex or
+ * ONLY=nodejs-order-book to run one side (for `node --cpu-prof --import tsx bench/matching-bench.ts`).
+ */
+import { readFileSync } from 'node:fs';
+import { OrderBook, Side } from 'nodejs-order-book';
+import { Exchange } from '../domain/index.js';
+import { parseLobsterFirstRow, parseLobsterMessages } from '../src/replay/lobster-csv.js';
+import { replayInProcess, type RecordedCommand } from '../src/replay/in-process-replay.js';
+import { assert, assertNever } from '../src/raft/assert.js';
+
+const rounds = Number(process.env['ROUNDS'] ?? 7);
+const only = process.env['ONLY'];
+const dataDir = process.env['DATA_DIR'] ?? new URL('../../shared/data/', import.meta.url).pathname;
+const prefix = `${dataDir}/AAPL_2012-06-21_34200000_37800000_`;
+
+type NobOp =
+  | { op: 'limit'; side: Side; id: string; size: number; price: number; tif: 'GTC' | 'IOC' }
+  | { op: 'cancel'; id: string }
+  | { op: 'modify'; id: string; size: number };
+
+/** The recorded stream as nodejs-order-book calls, floats computed up front (not timed). */
+function toNobOps(recorded: readonly RecordedCommand[]): NobOp[] {
+  const ops: NobOp[] = [];
+  for (const { command: c, reply } of recorded) {
+    switch (c.type) {
+      case 'deposit':
+      case 'withdraw':
+        break;
+      case 'placeOrder':
+        assert(c.orderType === 'limit' && c.price !== null && c.timeInForce !== 'fok', 'the replay only places GTC/IOC limits');
+        assert(reply.kind === 'order', `recorded place answered ${reply.kind}`);
+        ops.push({
+          op: 'limit', side: c.side === 'buy' ? Side.BUY : Side.SELL, id: reply.orderId,
+          size: Number(c.quantity), price: Number(c.price), tif: c.timeInForce === 'gtc' ? 'GTC' : 'IOC',
+        });
+        break;
+      case 'cancelOrder':
+        ops.push({ op: 'cancel', id: c.orderId });
+        break;
+      case 'reduceOrder':
+        assert(reply.kind === 'reduce', `recorded reduce answered ${reply.kind}`);
+        ops.push({ op: 'modify', id: c.orderId, size: Number(reply.remainingQuantity) });
+        break;
+      default:
+        assertNever(c);
+    }
+  }
+  return ops;
+}
+
+function runRaftex(recorded: readonly RecordedCommand[]): { ms: number; exchange: Exchange } {
+  const exchange = new Exchange();
+  const started = performance.now();
+  for (let i = 0; i < recorded.length; i++) {
+    const r = recorded[i]!;
+    exchange.apply(r.command, { logIndex: r.logIndex, timestampMs: r.timestampMs });
+  }
+  return { ms: performance.now() - started, exchange };
+}
+
+function runNob(ops: readonly NobOp[]): { ms: number; book: OrderBook } {
+  const book = new OrderBook();
+  const started = performance.now();
+  for (let i = 0; i < ops.length; i++) {
+    const o = ops[i]!;
+    switch (o.op) {
+      case 'limit':
+        book.limit({ side: o.side, id: o.id, size: o.size, price: o.price, timeInForce: o.tif as never });
+        break;
+      case 'cancel':
+        book.cancel(o.id);
+        break;
+      case 'modify':
+        book.modify(o.id, { size: o.size });
+        break;
+      default:
+        assertNever(o);
+    }
+  }
+  return { ms: performance.now() - started, book };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+function main(): void {
+  const messages = parseLobsterMessages(readFileSync(`${prefix}message_50.csv`, 'utf8'));
+  const seedBook = parseLobsterFirstRow(readFileSync(`${prefix}orderbook_50_first672.csv`, 'utf8'));
+  const recorded: RecordedCommand[] = [];
+  replayInProcess(messages, { symbol: 'AAPL', seedBook, record: recorded });
+  const ops = toNobOps(recorded);
+  const raftexRates: number[] = [];
+  const nobRates: number[] = [];
+  let last: { exchange: Exchange; book: OrderBook } | null = null;
+  for (let r = 0; r < rounds; r++) {
+    // Alternate which goes first so warm-up and GC drift do not favour one side.
+    const order = (r % 2 === 0 ? ['raftex', 'nob'] : ['nob', 'raftex'])
+      .filter((w) => only === undefined || (only === 'raftex') === (w === 'raftex'));
+    let exchange: Exchange | null = null;
+    let book: OrderBook | null = null;
+    for (const which of order) {
+      if (which === 'raftex') {
+        const res = runRaftex(recorded);
+        raftexRates.push((messages.length * 1000) / res.ms);
+        exchange = res.exchange;
+      } else {
+        const res = runNob(ops);
+        nobRates.push((messages.length * 1000) / res.ms);
+        book = res.book;
+      }
+    }
+    last = { exchange: exchange!, book: book! };
+  }
+  // Same work: both books must end with the same top of book.
+  if (last !== null && only === undefined) {
+    const ours = last.exchange.orderBook('AAPL', 1);
+    const depth = last.book.depth();
+    // Pick the best levels by price rather than trusting the library's iteration order.
+    const theirBid = depth[1].reduce<[number, number] | undefined>((b, l) => (b === undefined || l[0] > b[0] ? l : b), undefined);
+    const theirAsk = depth[0].reduce<[number, number] | undefined>((b, l) => (b === undefined || l[0] < b[0] ? l : b), undefined);
+    const sameBid = ours?.bids[0] !== undefined && theirBid !== undefined && Number(ours.bids[0].price) === theirBid[0] && Number(ours.bids[0].quantity) === theirBid[1];
+    const sameAsk = ours?.asks[0] !== undefined && theirAsk !== undefined && Number(ours.asks[0].price) === theirAsk[0] && Number(ours.asks[0].quantity) === theirAsk[1];
+    if (!sameBid || !sameAsk) {
+      console.error(`bench:matching: warning: final tops differ: raftex ${JSON.stringify(ours)} nodejs-order-book bid ${JSON.stringify(theirBid)} ask ${JSON.stringify(theirAsk)}`);
+    }
+  }
+  if (only !== undefined) {
+    console.log(`bench:matching ${only}=${Math.round(median(only === 'raftex' ? raftexRates : nobRates))} (one side only)`);
+    return;
+  }
+  const ours = median(raftexRates);
+  const theirs = median(nobRates);
+  console.log(`bench:matching raftex=${Math.round(ours)} nodejs-order-book=${Math.round(theirs)} ratio=${(ours / theirs).toFixed(2)}`);
+}
+
+main();

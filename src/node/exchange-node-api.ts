@@ -27,6 +27,14 @@ export class OverloadedError extends Error {
   override readonly name = 'OverloadedError';
 }
 
+/**
+ * StreamTrades asked to resume from a log index older than the retained trade history:
+ * OUT_OF_RANGE (the client should resume from a later index).
+ */
+export class TradeHistoryTrimmedError extends Error {
+  override readonly name = 'TradeHistoryTrimmedError';
+}
+
 export interface NodeStatus {
   readonly nodeId: NodeId;
   readonly role: RoleKind;

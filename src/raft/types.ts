@@ -125,7 +125,9 @@ export interface FollowerStatus {
 /**
  * One batch of work for the driver, in this order:
  *  1. persist `hardState` (if set) and `entries` (they may start at or below the stored last index:
- *     the stored suffix from `entries[0].index` on is replaced) — durably;
+ *     the stored suffix from `entries[0].index` on is replaced) — durably. Write the entries
+ *     before the hard state (or both atomically): a crash between them must not leave a commit
+ *     index that covers a conflicting suffix the entries were replacing;
  *  2. only then send `messages`;
  *  3. apply `committed` in order (they are already in storage, or in `entries` of this batch).
  * The driver then calls `advance(ready)`.

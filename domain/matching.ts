@@ -1,0 +1,264 @@
+/**
+ * PlaceOrder: funds check, reservation, price-time matching, and what happens to the remainder.
+ *
+ * Rules (the contract of issue 4/5):
+ * - Price-time priority; trades execute at the RESTING order's price; partial fills allowed.
+ * - A limit buy reserves price x quantity of quote cash, any sell reserves its shares. A fill below
+ *   a buy's limit releases the difference at once. A market buy reserves nothing: it pays from
+ *   available cash level by level and stops at the first lot it cannot afford (rest cancelled).
+ * - Market orders never rest (IOC or FOK only); IOC rests nothing; FOK fills completely or
+ *   changes nothing (book and balances untouched; the order is recorded as cancelled, cause 'fok').
+ * - Self-trade prevention: when the next resting order in priority belongs to the same account,
+ *   matching stops and the INCOMING remainder is cancelled (cause 'selfTrade'); the resting order
+ *   is untouched. A FOK that would reach its own resting order before filling is not fillable.
+ * - Rejections (FAILED_PRECONDITION): unknown symbol; a limit order whose reservation the
+ *   available balance cannot cover; a sell without the shares; a market buy that cannot afford one
+ *   lot at the best ask; a resting order beyond openOrdersPerAccountMax.
+ */
+import { assert, fail } from './assert.js';
+import { type ExchangeState, lotsText, notional, priceText } from './exchange-state.js';
+import { type Account, samePlaceOrder } from './ledger.js';
+import { countSteps } from './money.js';
+import { type BookSide, Order, type OrderBook } from './order-book.js';
+import type { ApplyContext, ApplyResult, CancelCause, Event, PlaceOrderCommand, RejectReason, Reply, TradeView } from './types.js';
+
+function rejectOrder(cmd: PlaceOrderCommand, reason: RejectReason, message: string, ctx: ApplyContext): ApplyResult {
+  return {
+    reply: { kind: 'rejected', logIndex: ctx.logIndex, reason, message },
+    events: [{ type: 'orderRejected', accountId: cmd.accountId, clientOrderId: cmd.clientOrderId, symbol: cmd.symbol, reason, message }],
+  };
+}
+
+/** Applies a PlaceOrder, idempotent by (account, client order id). */
+export function applyPlaceOrder(state: ExchangeState, cmd: PlaceOrderCommand, ctx: ApplyContext): ApplyResult {
+  const account = state.account(cmd.accountId);
+  const seen = account.orderKeys.get(cmd.clientOrderId);
+  if (seen) {
+    if (samePlaceOrder(seen.command, cmd)) return { reply: seen instanceof Order ? placedReply(seen) : seen.reply, events: [] };
+    return rejectOrder(cmd, 'duplicateKeyMismatch', `client order id ${cmd.clientOrderId} was already used with different fields`, ctx);
+  }
+  const result = placeFresh(state, account, cmd, ctx);
+  // An accepted order is its own idempotency record (the reply is rebuilt from it on a retry);
+  // a rejection keeps its reply.
+  const record = result.order ?? { command: cmd, reply: result.reply };
+  account.orderKeys.add(cmd.clientOrderId, record);
+  return { reply: result.reply, events: result.events };
+}
+
+/** The PlaceOrder reply of an accepted order: its state right after its own entry. */
+export function placedReply(order: Order): Reply {
+  const m = order.market;
+  return {
+    kind: 'order', logIndex: order.seq, orderId: order.id, status: order.placedStatus,
+    filledQuantity: lotsText(m, order.placedFilledLots),
+    remainingQuantity: lotsText(m, order.placedRemainingLots),
+    trades: order.placedTrades ?? [],
+  };
+}
+
+function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderCommand, ctx: ApplyContext): ApplyResult & { order?: Order } {
+  const book = state.books.get(cmd.symbol);
+  if (!book) return rejectOrder(cmd, 'unknownSymbol', `unknown symbol ${cmd.symbol}`, ctx);
+  const m = book.market;
+  const lots = countSteps(cmd.quantity, m.lot);
+  if (typeof lots !== 'number' || lots === 0 || lots > m.quantityLotsMax) {
+    return rejectOrder(cmd, 'invalidCommand', `invalid quantity ${cmd.quantity} for ${m.symbol}`, ctx);
+  }
+  const isLimit = cmd.orderType === 'limit';
+  let priceTicks = 0;
+  if (isLimit) {
+    const p = cmd.price === null ? 'malformed' : countSteps(cmd.price, m.tick);
+    if (typeof p !== 'number' || p === 0 || p > m.priceTicksMax) {
+      return rejectOrder(cmd, 'invalidCommand', `invalid price ${cmd.price ?? 'null'} for ${m.symbol}`, ctx);
+    }
+    priceTicks = p;
+  } else if (cmd.price !== null || cmd.timeInForce === 'gtc') {
+    return rejectOrder(cmd, 'invalidCommand', 'a market order takes no price and is IOC or FOK', ctx);
+  }
+  const isBuy = cmd.side === 'buy';
+  const opposite = book.oppositeOf(cmd.side);
+  if (!isBuy) {
+    if (account.available(m.base.name) < lots) {
+      return rejectOrder(cmd, 'insufficientFunds', `available ${m.base.name} does not cover ${cmd.quantity}`, ctx);
+    }
+  } else if (isLimit) {
+    if (account.available(m.quote.name) < notional(m, priceTicks, lots)) {
+      return rejectOrder(cmd, 'insufficientFunds', `available ${m.quote.name} does not cover ${cmd.quantity} x ${cmd.price ?? ''}`, ctx);
+    }
+  } else {
+    const best = opposite.best();
+    if (best !== undefined && account.available(m.quote.name) < notional(m, best.priceTicks, 1)) {
+      return rejectOrder(cmd, 'insufficientFunds', `available ${m.quote.name} does not cover one lot at the best ask`, ctx);
+    }
+  }
+  if (isLimit && cmd.timeInForce === 'gtc' && account.openOrders.size >= state.config.source.openOrdersPerAccountMax) {
+    return rejectOrder(cmd, 'limitExceeded', 'too many open orders', ctx);
+  }
+
+  const order = new Order(ctx.logIndex, account.id, m, cmd.side, priceTicks, lots, cmd);
+  state.register(order);
+  const events: Event[] = [{
+    type: 'orderAccepted', orderId: order.id, accountId: account.id, clientOrderId: cmd.clientOrderId, symbol: m.symbol,
+    side: cmd.side, orderType: cmd.orderType, timeInForce: cmd.timeInForce,
+    price: isLimit ? priceText(m, priceTicks) : null, quantity: lotsText(m, lots),
+  }];
+  if (!isBuy) account.balance(m.base.name).reserve(lots);
+  else if (isLimit) account.balance(m.quote.name).reserve(notional(m, priceTicks, lots));
+
+  const cause: CancelCause | null = cmd.timeInForce === 'fok' && !fillable(opposite, order, account)
+    ? 'fok'
+    : match(state, book, opposite, order, account, ctx, events);
+
+  if (order.remainingLots === 0) {
+    state.close(order, 'filled', account);
+    events.push({ type: 'orderFilled', orderId: order.id, accountId: account.id });
+  } else if (cause === null) {
+    assert(isLimit && cmd.timeInForce === 'gtc', 'only a GTC limit order rests');
+    order.status = order.filledLots > 0 ? 'partiallyFilled' : 'new';
+    book.sideOf(cmd.side).add(order);
+    state.addOpen(order, account);
+  } else {
+    assert(cause !== 'fok' || order.filledLots === 0, 'a FOK order traded and was then cancelled');
+    releaseRemainder(account, order);
+    events.push({ type: 'orderCancelled', orderId: order.id, accountId: account.id, cause, cancelledQuantity: lotsText(m, order.remainingLots) });
+    state.close(order, 'cancelled', account);
+  }
+  order.placedStatus = order.status;
+  order.placedFilledLots = order.filledLots;
+  order.placedRemainingLots = order.isOpen ? order.remainingLots : 0;
+  return { reply: placedReply(order), events, order };
+}
+
+/** Gives back what the unfilled rest of `order` had reserved (nothing for a market buy). */
+export function releaseRemainder(account: Account, order: Order): void {
+  const m = order.market;
+  const rest = order.remainingLots;
+  if (order.side === 'sell') account.balance(m.base.name).release(rest);
+  else if (order.orderType === 'limit') account.balance(m.quote.name).release(notional(m, order.priceTicks, rest));
+}
+
+function crosses(order: Order, levelPrice: number): boolean {
+  if (order.orderType === 'market') return true;
+  return order.side === 'buy' ? levelPrice <= order.priceTicks : levelPrice >= order.priceTicks;
+}
+
+/**
+ * Matches `taker` against `opposite` until filled, out of crossing liquidity, stopped by its own
+ * resting order, or (market buy) out of cash. Returns the cancel cause for a remainder that may
+ * not rest, or null when the remainder (if any) rests.
+ */
+function match(
+  state: ExchangeState, book: OrderBook, opposite: BookSide, taker: Order, account: Account,
+  ctx: ApplyContext, events: Event[],
+): CancelCause | null {
+  const m = book.market;
+  const marketBuy = taker.orderType === 'market' && taker.side === 'buy';
+  let stopped: CancelCause | null = null;
+  while (taker.remainingLots > 0) {
+    const level = opposite.best();
+    if (level === undefined || !crosses(taker, level.priceTicks)) break;
+    const maker = level.head;
+    if (maker === null) fail(`empty level ${level.priceTicks} in the book`);
+    if (maker.accountId === taker.accountId) {
+      stopped = 'selfTrade';
+      break;
+    }
+    let fill = Math.min(taker.remainingLots, maker.remainingLots);
+    if (marketBuy) {
+      const affordable = Math.floor(account.available(m.quote.name) / notional(m, level.priceTicks, 1));
+      if (affordable < fill) {
+        fill = affordable;
+        stopped = 'market';
+      }
+      if (fill === 0) break;
+    }
+    const trades = (taker.placedTrades ??= []);
+    const trade = execute(state, opposite, taker, maker, fill, ctx, trades.length + 1, account);
+    trades.push(trade);
+    events.push({ type: 'tradeExecuted', trade });
+    if (maker.status === 'filled') events.push({ type: 'orderFilled', orderId: maker.id, accountId: maker.accountId });
+    if (stopped !== null) break;
+  }
+  if (taker.remainingLots === 0) return null;
+  if (stopped !== null) return stopped;
+  if (taker.orderType === 'market') return 'market';
+  if (taker.timeInForce === 'ioc') return 'ioc';
+  assert(taker.timeInForce === 'gtc', 'a FOK order passed its check but did not fill');
+  return null;
+}
+
+/** One trade of `lots` at the maker's price: moves cash and shares, updates both orders and the level. */
+function execute(
+  state: ExchangeState, opposite: BookSide, taker: Order, maker: Order, lots: number,
+  ctx: ApplyContext, seq: number, takerAccount: Account,
+): TradeView {
+  const m = taker.market;
+  const price = maker.priceTicks;
+  const cost = notional(m, price, lots);
+  const makerAccount = state.accounts.get(maker.accountId);
+  if (makerAccount === undefined) fail(`maker ${maker.id} has no account`);
+  const buyer = taker.side === 'buy' ? takerAccount : makerAccount;
+  const seller = taker.side === 'buy' ? makerAccount : takerAccount;
+  const buyOrder = taker.side === 'buy' ? taker : maker;
+  const sellOrder = taker.side === 'buy' ? maker : taker;
+  const buyerQuote = buyer.balance(m.quote.name);
+  if (buyOrder.orderType === 'market') {
+    buyerQuote.spendAvailable(cost);
+  } else {
+    // The buy reserved its own limit price; a cheaper fill gives the difference back now.
+    const reservedForFill = notional(m, buyOrder.priceTicks, lots);
+    buyerQuote.spendReserved(reservedForFill);
+    buyerQuote.credit(reservedForFill - cost);
+  }
+  buyer.balance(m.base.name).credit(lots);
+  seller.balance(m.base.name).spendReserved(lots);
+  seller.balance(m.quote.name).credit(cost);
+
+  taker.filledLots += lots;
+  maker.filledLots += lots;
+  const level = maker.level;
+  if (level === null) fail(`maker ${maker.id} is not resting`);
+  level.totalLots -= lots;
+  if (maker.remainingLots === 0) {
+    opposite.remove(maker);
+    state.close(maker, 'filled', makerAccount);
+  } else {
+    maker.status = 'partiallyFilled';
+  }
+  return {
+    tradeId: `T${ctx.logIndex}.${seq}`,
+    symbol: m.symbol,
+    price: priceText(m, price),
+    quantity: lotsText(m, lots),
+    buyOrderId: buyOrder.id,
+    sellOrderId: sellOrder.id,
+    buyerAccountId: buyOrder.accountId,
+    sellerAccountId: sellOrder.accountId,
+    aggressorSide: taker.side,
+    logIndex: ctx.logIndex,
+    timestampMs: ctx.timestampMs,
+  };
+}
+
+/** Whether a FOK order would fill completely, walking the book exactly as `match` would. */
+function fillable(opposite: BookSide, taker: Order, account: Account): boolean {
+  const m = taker.market;
+  const marketBuy = taker.orderType === 'market' && taker.side === 'buy';
+  let need = taker.remainingLots;
+  let budget = marketBuy ? account.available(m.quote.name) : 0;
+  for (const level of opposite.levelsBestFirst(Number.MAX_SAFE_INTEGER)) {
+    if (!crosses(taker, level.priceTicks)) return false;
+    const perLot = marketBuy ? notional(m, level.priceTicks, 1) : 0;
+    for (let o = level.head; o !== null; o = o.next) {
+      if (o.accountId === taker.accountId) return false;
+      const take = Math.min(need, o.remainingLots);
+      if (marketBuy) {
+        if (Math.floor(budget / perLot) < take) return false;
+        budget -= take * perLot;
+      }
+      need -= take;
+      if (need === 0) return true;
+    }
+  }
+  return false;
+}

@@ -1,0 +1,86 @@
+/**
+ * CancelOrder and ReduceOrder on a resting order.
+ *
+ * Reduce takes `quantity` off the order's remaining quantity IN PLACE, so the order keeps its
+ * place in its level's queue (time priority), and releases exactly what that part had reserved.
+ * Reducing by the remaining quantity or more cancels the order (cause 'reduced'); the order's
+ * total then shows what had filled. Cancel releases what the remainder had reserved. Neither
+ * command carries an idempotency key: a repeated cancel is answered `orderNotOpen`.
+ */
+import { type ExchangeState, lotsText, notional } from './exchange-state.js';
+import { rejectCommand } from './funds-commands.js';
+import { releaseRemainder } from './matching.js';
+import { countSteps } from './money.js';
+import type { Order } from './order-book.js';
+import type { ApplyContext, ApplyResult, CancelOrderCommand, ReduceOrderCommand } from './types.js';
+
+type Lookup = { ok: true; order: Order } | { ok: false; result: ApplyResult };
+
+function findOwnOpenOrder(state: ExchangeState, cmd: CancelOrderCommand | ReduceOrderCommand, ctx: ApplyContext): Lookup {
+  const order = state.order(cmd.orderId);
+  if (order === undefined) {
+    return { ok: false, result: rejectCommand(cmd.type, cmd.accountId, 'unknownOrder', `unknown order ${cmd.orderId}`, ctx) };
+  }
+  if (order.accountId !== cmd.accountId) {
+    return { ok: false, result: rejectCommand(cmd.type, cmd.accountId, 'notOrderOwner', `order ${cmd.orderId} belongs to another account`, ctx) };
+  }
+  if (order.status === 'filled' || order.status === 'cancelled') {
+    return { ok: false, result: rejectCommand(cmd.type, cmd.accountId, 'orderNotOpen', `order ${cmd.orderId} is ${order.status}`, ctx) };
+  }
+  return { ok: true, order };
+}
+
+/** Takes a resting order off the book, releases its remainder and closes it as cancelled. */
+function cancelResting(state: ExchangeState, order: Order): number {
+  const account = state.accounts.get(order.accountId)!;
+  const book = state.books.get(order.market.symbol)!;
+  const rest = order.remainingLots;
+  book.sideOf(order.side).remove(order);
+  releaseRemainder(account, order);
+  state.close(order, 'cancelled', account);
+  return rest;
+}
+
+export function applyCancelOrder(state: ExchangeState, cmd: CancelOrderCommand, ctx: ApplyContext): ApplyResult {
+  const found = findOwnOpenOrder(state, cmd, ctx);
+  if (!found.ok) return found.result;
+  const order = found.order;
+  const cancelled = lotsText(order.market, cancelResting(state, order));
+  return {
+    reply: { kind: 'cancel', logIndex: ctx.logIndex, orderId: order.id, status: 'cancelled', cancelledQuantity: cancelled },
+    events: [{ type: 'orderCancelled', orderId: order.id, accountId: order.accountId, cause: 'user', cancelledQuantity: cancelled }],
+  };
+}
+
+export function applyReduceOrder(state: ExchangeState, cmd: ReduceOrderCommand, ctx: ApplyContext): ApplyResult {
+  const found = findOwnOpenOrder(state, cmd, ctx);
+  if (!found.ok) return found.result;
+  const order = found.order;
+  const m = order.market;
+  const lots = countSteps(cmd.quantity, m.lot);
+  if (typeof lots !== 'number' || lots === 0) {
+    return rejectCommand('reduceOrder', cmd.accountId, 'invalidCommand', `invalid quantity ${cmd.quantity} for ${m.symbol}`, ctx);
+  }
+  if (lots >= order.remainingLots) {
+    const cancelled = cancelResting(state, order);
+    // The reduced total is what had filled: the whole remainder was taken off.
+    order.quantityLots = order.filledLots;
+    return {
+      reply: { kind: 'reduce', logIndex: ctx.logIndex, orderId: order.id, status: 'cancelled', remainingQuantity: lotsText(m, 0) },
+      events: [{ type: 'orderCancelled', orderId: order.id, accountId: order.accountId, cause: 'reduced', cancelledQuantity: lotsText(m, cancelled) }],
+    };
+  }
+  const account = state.accounts.get(order.accountId)!;
+  order.quantityLots -= lots;
+  order.level!.totalLots -= lots;
+  if (order.side === 'sell') account.balance(m.base.name).release(lots);
+  else account.balance(m.quote.name).release(notional(m, order.priceTicks, lots));
+  const remaining = lotsText(m, order.remainingLots);
+  return {
+    reply: { kind: 'reduce', logIndex: ctx.logIndex, orderId: order.id, status: order.status, remainingQuantity: remaining },
+    events: [{
+      type: 'orderReduced', orderId: order.id, accountId: order.accountId, reducedBy: lotsText(m, lots),
+      quantity: lotsText(m, order.quantityLots), remainingQuantity: remaining,
+    }],
+  };
+}

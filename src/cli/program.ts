@@ -1,0 +1,19 @@
+/**
+ * The `raftex` command tree, built without running it so tests can parse argv in-process.
+ */
+import { Command } from 'commander';
+import { addClientOptions, registerClientCommands } from './client-commands.js';
+import { registerStatusCommand } from './status-command.js';
+import { registerNodeCommands } from './node-commands.js';
+
+/** Builds the `raftex` program with every subcommand registered. */
+export function buildProgram(): Command {
+  const program = new Command('raftex')
+    .description('raftex: an event-sourced stock exchange on a Raft replicated log')
+    .showHelpAfterError();
+  addClientOptions(program);
+  registerNodeCommands(program);
+  registerClientCommands(program);
+  registerStatusCommand(program);
+  return program;
+}

@@ -1,0 +1,297 @@
+/**
+ * The runtime loop around the pure Raft core (etcd's `node.go` in one serialised async loop):
+ *
+ *   tick / step / propose / readIndex (synchronous, any time)
+ *     -> ready() -> setHardState + append -> await sync() -> send messages -> apply committed
+ *     -> advance(ready) -> next ready
+ *
+ * Only one Ready is in flight. While its fsync is pending the core keeps accepting steps and
+ * proposals, so everything that arrives during one fsync lands in the next Ready and shares the
+ * next fsync: that is the group commit.
+ *
+ * Inbound requests (RequestVote, AppendEntries) are gRPC unary calls whose reply is the core's
+ * response. Each such call leaves a reply slot in a FIFO per (peer, response type); a response in
+ * a Ready addressed to that peer takes the oldest slot. Slots the Ready that followed their step
+ * did not answer resolve null (the core chose not to reply).
+ */
+import { assert, assertNever } from '../raft/assert.js';
+import type { ProposeResult, ReadIndexResult } from '../raft/index.js';
+import type {
+  AppendEntries,
+  FollowerStatus,
+  LogEntry,
+  LogIndex,
+  Message,
+  NodeId,
+  RaftStorageWriter,
+  ReadState,
+  Ready,
+  RequestVote,
+  RoleKind,
+  Term,
+} from '../raft/types.js';
+
+export type { ProposeResult, ReadIndexResult } from '../raft/index.js';
+
+/** What the driver needs from `RaftNode` (structural, so tests can use a fake core). */
+export interface RaftCore {
+  tick(): void;
+  step(message: Message): void;
+  propose(data: Uint8Array, timestampMs: number): ProposeResult;
+  readIndex(requestId: string): ReadIndexResult;
+  campaign(): void;
+  hasReady(): boolean;
+  ready(): Ready;
+  advance(ready: Ready): void;
+  status(): CoreStatus;
+}
+
+/** The subset of `RaftNode.status()` the runtime reads. */
+export interface CoreStatus {
+  readonly id: NodeId;
+  readonly role: RoleKind;
+  readonly term: Term;
+  readonly leaderId: NodeId | null;
+  readonly commitIndex: LogIndex;
+  readonly lastApplied: LogIndex;
+  readonly lastLogIndex: LogIndex;
+  readonly voters: readonly NodeId[];
+  readonly followers?: readonly FollowerStatus[];
+}
+
+/** Where the driver's output goes. */
+export interface DriverHooks {
+  /** Fire-and-forget send of a request to a peer (responses come back through `step`). */
+  send(message: Message): void;
+  /** Committed entries, in index order, already durable. */
+  apply(entries: readonly LogEntry[]): void;
+  /** Confirmed ReadIndex points, delivered after this Ready's entries were applied. */
+  readStates(states: readonly ReadState[]): void;
+  /** Called after each processed Ready (role/term changes, health, waiters). */
+  afterReady(): void;
+  /** Persisting failed: the node must stop (continuing could ack something not durable). */
+  fatal(error: unknown): void;
+}
+
+/**
+ * Inbound RPCs waiting for their reply. Beyond this the driver drops requests unanswered (the
+ * sender retries on its next heartbeat), so a flood cannot grow memory without bound.
+ */
+export const inboundRequestsMax = 4096;
+
+type RequestMessage = RequestVote | AppendEntries;
+type ResponseType = 'requestVoteResponse' | 'appendEntriesResponse';
+
+interface ReplySlot {
+  readonly seq: number;
+  readonly resolve: (reply: Message | null) => void;
+}
+
+function responseTypeOf(request: RequestMessage): ResponseType {
+  switch (request.type) {
+    case 'requestVote':
+      return 'requestVoteResponse';
+    case 'appendEntries':
+      return 'appendEntriesResponse';
+    default:
+      return assertNever(request);
+  }
+}
+
+function isResponse(message: Message): message is Extract<Message, { type: ResponseType }> {
+  switch (message.type) {
+    case 'requestVoteResponse':
+    case 'appendEntriesResponse':
+      return true;
+    case 'requestVote':
+    case 'appendEntries':
+      return false;
+    default:
+      return assertNever(message);
+  }
+}
+
+/** Figures for status and benches. */
+export interface DriverStats {
+  readies: number;
+  syncs: number;
+  entriesPersisted: number;
+}
+
+export class RaftDriver {
+  private running = false;
+  private scheduled = false;
+  private stopped = false;
+  private stepSeq = 0;
+  private slotCount = 0;
+  private readonly slots = new Map<string, ReplySlot[]>();
+  /** Term and vote last made durable: a hard state that only moves commitIndex need not wait for fsync. */
+  private durableTerm: Term;
+  private durableVote: NodeId | null;
+  private idleWaiters: (() => void)[] = [];
+  readonly stats: DriverStats = { readies: 0, syncs: 0, entriesPersisted: 0 };
+
+  constructor(
+    private readonly core: RaftCore,
+    private readonly storage: RaftStorageWriter,
+    private readonly hooks: DriverHooks,
+    initial: { term: Term; votedFor: NodeId | null },
+  ) {
+    this.durableTerm = initial.term;
+    this.durableVote = initial.votedFor;
+  }
+
+  tick(): void {
+    if (this.stopped) return;
+    this.core.tick();
+    this.kick();
+  }
+
+  /** A response (or anything that needs no reply) from a peer. */
+  step(message: Message): void {
+    if (this.stopped) return;
+    this.core.step(message);
+    this.kick();
+  }
+
+  /** An inbound RPC: resolves with the core's response, or null when it has none. */
+  stepRequest(request: RequestMessage): Promise<Message | null> {
+    if (this.stopped || this.slotCount >= inboundRequestsMax) return Promise.resolve(null);
+    return new Promise((resolve) => {
+      this.core.step(request);
+      const key = slotKey(request.from, responseTypeOf(request));
+      let queue = this.slots.get(key);
+      if (queue === undefined) {
+        queue = [];
+        this.slots.set(key, queue);
+      }
+      queue.push({ seq: ++this.stepSeq, resolve });
+      this.slotCount++;
+      this.kick();
+    });
+  }
+
+  propose(data: Uint8Array, timestampMs: number): ProposeResult {
+    assert(!this.stopped, 'propose after stop');
+    const result = this.core.propose(data, timestampMs);
+    if (result.ok) this.kick();
+    return result;
+  }
+
+  readIndex(requestId: string): ReadIndexResult {
+    assert(!this.stopped, 'readIndex after stop');
+    const result = this.core.readIndex(requestId);
+    if (result.ok) this.kick();
+    return result;
+  }
+
+  campaign(): void {
+    this.core.campaign();
+    this.kick();
+  }
+
+  status(): CoreStatus {
+    return this.core.status();
+  }
+
+  /** Stops the loop after the Ready in flight; pending inbound RPCs resolve null. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.idle();
+    this.resolveSlots(Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Resolves once no Ready is being processed (tests, shutdown). */
+  idle(): Promise<void> {
+    if (!this.running && !this.scheduled) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  private kick(): void {
+    if (this.running || this.scheduled || this.stopped) return;
+    this.scheduled = true;
+    // setImmediate rather than a microtask: requests that arrive in the same I/O phase join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.run();
+    });
+  }
+
+  private async run(): Promise<void> {
+    if (this.running) return;
+    this.running = true;
+    try {
+      while (!this.stopped && this.core.hasReady()) {
+        const covered = this.stepSeq;
+        const ready = this.core.ready();
+        await this.persist(ready);
+        this.send(ready.messages);
+        this.resolveSlots(covered);
+        if (ready.committed.length > 0) this.hooks.apply(ready.committed);
+        if (ready.readStates.length > 0) this.hooks.readStates(ready.readStates);
+        this.core.advance(ready);
+        this.stats.readies++;
+        this.hooks.afterReady();
+      }
+      // Nothing left to emit: every request stepped so far got whatever reply it will get.
+      this.resolveSlots(this.stepSeq);
+    } catch (error) {
+      this.stopped = true;
+      this.hooks.fatal(error);
+    } finally {
+      this.running = false;
+      const waiters = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
+  }
+
+  private async persist(ready: Ready): Promise<void> {
+    const hardState = ready.hardState;
+    let mustSync = ready.entries.length > 0;
+    if (hardState !== null) {
+      this.storage.setHardState(hardState);
+      // Term and vote must be durable before any message leaves; commitIndex may be lost safely.
+      if (hardState.term !== this.durableTerm || hardState.votedFor !== this.durableVote) mustSync = true;
+    }
+    if (ready.entries.length > 0) this.storage.append(ready.entries);
+    if (!mustSync) return;
+    await this.storage.sync();
+    this.stats.syncs++;
+    this.stats.entriesPersisted += ready.entries.length;
+    if (hardState !== null) {
+      this.durableTerm = hardState.term;
+      this.durableVote = hardState.votedFor;
+    }
+  }
+
+  private send(messages: readonly Message[]): void {
+    for (const message of messages) {
+      if (!isResponse(message)) {
+        this.hooks.send(message);
+        continue;
+      }
+      const queue = this.slots.get(slotKey(message.to, message.type));
+      const slot = queue?.shift();
+      // No waiting call (it was dropped or answered already): the peer retries, nothing to do.
+      if (slot === undefined) continue;
+      this.slotCount--;
+      slot.resolve(message);
+    }
+  }
+
+  /** Every slot stepped at or before `seq` that is still open gets no reply. */
+  private resolveSlots(seq: number): void {
+    for (const [key, queue] of this.slots) {
+      while (queue.length > 0 && queue[0]!.seq <= seq) {
+        queue.shift()!.resolve(null);
+        this.slotCount--;
+      }
+      if (queue.length === 0) this.slots.delete(key);
+    }
+  }
+}
+
+function slotKey(peer: NodeId, type: ResponseType): string {
+  return `${peer}\u0000${type}`;
+}

@@ -1,0 +1,196 @@
+/**
+ * Trades by log index, for StreamTrades: recent history for resuming from a log index, then live.
+ *
+ * No gap and no duplicate at the seam: a subscription registers for live trades FIRST (they go to
+ * its bounded buffer), then replays history up to the seam (the last trade recorded at subscribe
+ * time), then drains the buffer, skipping anything at or before the seam. Every recorded trade
+ * carries a sequence number, so "duplicate" is exact even with several trades per log index.
+ *
+ * Delivery to subscribers is asynchronous (batches on setImmediate): applying an entry never runs
+ * subscriber code, and a subscriber that falls more than its buffer limit behind is errored with
+ * OverloadedError instead of stalling the node or growing memory.
+ */
+import { Observable, type Subscriber } from 'rxjs';
+import { assert } from '../raft/assert.js';
+import type { LogIndex } from '../raft/types.js';
+import { OverloadedError, TradeHistoryTrimmedError } from './exchange-node-api.js';
+
+/** What the history needs to know about a trade. */
+export interface TradeLike {
+  readonly logIndex: LogIndex;
+  readonly symbol: string;
+}
+
+export interface TradeHistoryLimits {
+  /** Trades kept for resuming; older ones are dropped (a resume before them fails). */
+  readonly tradeHistoryMax: number;
+  /** Live trades queued per subscriber before it is errored with OverloadedError. */
+  readonly streamBufferMax: number;
+  /** Trades handed to one subscriber per macrotask, so one stream cannot starve the event loop. */
+  readonly streamDrainBatchMax: number;
+}
+
+export const defaultTradeHistoryLimits: TradeHistoryLimits = {
+  tradeHistoryMax: 200_000,
+  streamBufferMax: 10_000,
+  streamDrainBatchMax: 256,
+};
+
+interface Recorded<T> {
+  readonly seq: number;
+  readonly trade: T;
+}
+
+export class TradeHistory<T extends TradeLike> {
+  private items: Recorded<T>[] = [];
+  private head = 0;
+  private seq = 0;
+  /** The highest log index of a trade dropped by retention (0: nothing dropped). */
+  private trimmedThrough: LogIndex = 0;
+  private lastLogIndex: LogIndex = 0;
+  private readonly live = new Set<Subscription<T>>();
+
+  constructor(private readonly limits: TradeHistoryLimits = defaultTradeHistoryLimits) {
+    assert(limits.tradeHistoryMax >= 1 && limits.streamBufferMax >= 1 && limits.streamDrainBatchMax >= 1, 'trade history limits must be >= 1');
+  }
+
+  /** Live subscribers (status, tests). */
+  get subscriberCount(): number {
+    return this.live.size;
+  }
+
+  /** Records the trades of one applied entry, in the order the domain produced them. */
+  record(trade: T): void {
+    assert(trade.logIndex >= this.lastLogIndex, `trade at ${trade.logIndex} after ${this.lastLogIndex}`);
+    this.lastLogIndex = trade.logIndex;
+    const recorded: Recorded<T> = { seq: ++this.seq, trade };
+    this.items.push(recorded);
+    if (this.items.length - this.head > this.limits.tradeHistoryMax) this.dropOldest();
+    for (const subscription of this.live) subscription.offer(recorded);
+  }
+
+  /**
+   * Trades of `symbol` ('' = all): with `fromLogIndex` 0 only those recorded from now on; with
+   * N > 0 every retained trade at log index >= N first, then live. Registered synchronously.
+   */
+  stream(symbol: string, fromLogIndex: LogIndex): Observable<T> {
+    return new Observable<T>((subscriber) => {
+      if (fromLogIndex > 0 && this.trimmedThrough >= fromLogIndex) {
+        subscriber.error(new TradeHistoryTrimmedError(`trades before log index ${this.trimmedThrough + 1} are no longer kept`));
+        return undefined;
+      }
+      const seam = this.seq;
+      const historyFrom = fromLogIndex > 0 ? this.firstSeqAtOrAfter(fromLogIndex) : seam + 1;
+      const subscription = new Subscription<T>(this, subscriber, symbol, fromLogIndex, seam, historyFrom, this.limits);
+      this.live.add(subscription);
+      subscription.schedule();
+      return () => {
+        subscription.close();
+        this.live.delete(subscription);
+      };
+    });
+  }
+
+  /** The recorded trade with sequence number `seq`, or undefined if dropped or not yet recorded. */
+  at(seq: number): Recorded<T> | undefined {
+    const first = this.items[this.head];
+    if (first === undefined || seq < first.seq) return undefined;
+    return this.items[this.head + (seq - first.seq)];
+  }
+
+  /** Seq of the first retained trade at log index >= `logIndex` (seq + 1 past the end when none). */
+  private firstSeqAtOrAfter(logIndex: LogIndex): number {
+    let lo = this.head;
+    let hi = this.items.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.items[mid]!.trade.logIndex < logIndex) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < this.items.length ? this.items[lo]!.seq : this.seq + 1;
+  }
+
+  private dropOldest(): void {
+    this.trimmedThrough = this.items[this.head]!.trade.logIndex;
+    this.head++;
+    // Compact lazily so dropping stays O(1) amortised.
+    if (this.head > 1024 && this.head * 2 > this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+  }
+}
+
+/** One StreamTrades subscriber: history cursor, then a bounded live buffer. */
+class Subscription<T extends TradeLike> {
+  private readonly buffer: Recorded<T>[] = [];
+  private scheduled = false;
+  private closed = false;
+
+  constructor(
+    private readonly history: TradeHistory<T>,
+    private readonly subscriber: Subscriber<T>,
+    private readonly symbol: string,
+    private readonly fromLogIndex: LogIndex,
+    /** The last seq that existed at subscribe time: history covers (.., seam], live (seam, ..). */
+    private readonly seam: number,
+    /** Next history seq to deliver. */
+    private cursor: number,
+    private readonly limits: TradeHistoryLimits,
+  ) {}
+
+  offer(recorded: Recorded<T>): void {
+    if (this.closed || recorded.seq <= this.seam || !this.wants(recorded.trade)) return;
+    if (this.buffer.length >= this.limits.streamBufferMax) {
+      this.fail(new OverloadedError(`trade stream fell more than ${this.limits.streamBufferMax} trades behind`));
+      return;
+    }
+    this.buffer.push(recorded);
+    this.schedule();
+  }
+
+  schedule(): void {
+    if (this.scheduled || this.closed) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.drain();
+    });
+  }
+
+  close(): void {
+    this.closed = true;
+    this.buffer.length = 0;
+  }
+
+  private wants(trade: T): boolean {
+    return (this.symbol === '' || trade.symbol === this.symbol) && trade.logIndex >= this.fromLogIndex;
+  }
+
+  private drain(): void {
+    let budget = this.limits.streamDrainBatchMax;
+    // History first, up to the seam.
+    while (!this.closed && budget > 0 && this.cursor <= this.seam) {
+      const recorded = this.history.at(this.cursor);
+      if (recorded === undefined) {
+        this.fail(new TradeHistoryTrimmedError('trade history was trimmed while this stream replayed it'));
+        return;
+      }
+      this.cursor++;
+      if (!this.wants(recorded.trade)) continue;
+      budget--;
+      this.subscriber.next(recorded.trade);
+    }
+    // Then the live buffer (everything in it is past the seam by construction).
+    while (!this.closed && budget > 0 && this.cursor > this.seam && this.buffer.length > 0) {
+      budget--;
+      this.subscriber.next(this.buffer.shift()!.trade);
+    }
+    if (!this.closed && (this.cursor <= this.seam || this.buffer.length > 0)) this.schedule();
+  }
+
+  private fail(error: Error): void {
+    this.close();
+    this.subscriber.error(error);
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * Structural checks on an incoming message before the core looks at it. A message that fails is
+ * dropped as if lost: the transport may deliver garbage, and garbage must never move state.
+ */
+import type { AppendEntries, LogEntry, Message, NodeId } from './types.js';
+
+function isIndex(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}
+
+const entryTypes: ReadonlySet<string> = new Set(['command', 'noop', 'config']);
+
+function isValidEntry(entry: LogEntry, index: number, maxTerm: number, minTerm: number): boolean {
+  return (
+    entry.index === index &&
+    isIndex(entry.term) &&
+    entry.term >= minTerm &&
+    entry.term <= maxTerm &&
+    entryTypes.has(entry.type) &&
+    typeof entry.timestampMs === 'number' &&
+    Number.isFinite(entry.timestampMs) &&
+    entry.data instanceof Uint8Array
+  );
+}
+
+/** Entries must follow prevLogIndex contiguously, with terms between prevLogTerm and the leader's term, never decreasing. */
+function hasValidEntries(message: AppendEntries): boolean {
+  if (!Array.isArray(message.entries)) return false;
+  let minTerm = message.prevLogTerm;
+  let index = message.prevLogIndex + 1;
+  for (const entry of message.entries) {
+    if (!isValidEntry(entry, index, message.term, minTerm)) return false;
+    minTerm = entry.term;
+    index++;
+  }
+  return true;
+}
+
+/** True when `message` is addressed to `self` from another voter and every field is in range. */
+export function isValidMessage(message: Message, self: NodeId, voters: readonly NodeId[]): boolean {
+  if (message.to !== self || message.from === self || !voters.includes(message.from)) return false;
+  if (!isIndex(message.term) || message.term === 0) return false;
+  switch (message.type) {
+    case 'requestVote':
+      return isIndex(message.lastLogIndex) && isIndex(message.lastLogTerm) && message.lastLogTerm <= message.term &&
+        typeof message.preVote === 'boolean';
+    case 'requestVoteResponse':
+      return typeof message.voteGranted === 'boolean' && typeof message.preVote === 'boolean';
+    case 'appendEntries':
+      return isIndex(message.prevLogIndex) && isIndex(message.prevLogTerm) && message.prevLogTerm <= message.term &&
+        (message.prevLogIndex > 0 || message.prevLogTerm === 0) &&
+        isIndex(message.leaderCommit) && isIndex(message.round) && hasValidEntries(message);
+    case 'appendEntriesResponse':
+      return typeof message.success === 'boolean' && isIndex(message.matchIndex) && isIndex(message.conflictTerm) &&
+        isIndex(message.conflictIndex) && isIndex(message.prevLogIndex) && isIndex(message.entryCount) &&
+        isIndex(message.round);
+    default: {
+      // Exhaustive at compile time; an unknown type from the wire is dropped, not a crash.
+      const unknownType: never = message;
+      void unknownType;
+      return false;
+    }
+  }
+}

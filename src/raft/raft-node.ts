@@ -1,0 +1,425 @@
+/**
+ * RaftNode: the pure Raft state machine. It is driven only by `tick()`, `step()`, `propose()` and
+ * `readIndex()`, and hands everything it wants done to its driver as one `Ready` batch (persist,
+ * then send, then apply, then `advance()`). No I/O, no clock, no randomness but the injected Rng.
+ */
+import { assert, assertNever } from './assert.js';
+import { validateRaftConfig, type RaftConfig } from './config.js';
+import { ElectionModule, VoteTally, grantsVote } from './election-module.js';
+import {
+  broadcastHeartbeat,
+  confirmReads,
+  flushAppends,
+  handleAppendResponse,
+  hasActiveQuorum,
+  maybeCommit,
+  newLeaderRole,
+  registerRead,
+  type LeaderRole,
+  type ReplicationHost,
+} from './leader-replication.js';
+import { LogManager } from './log-manager.js';
+import { isValidMessage } from './message-validation.js';
+import { ReadyBuilder } from './ready-builder.js';
+import { acceptAppend } from './follower-replication.js';
+import type { ProposeResult, RaftStatus, ReadIndexResult, Role } from './roles.js';
+import type { Rng } from './rng.js';
+import type {
+  AppendEntries,
+  FollowerStatus,
+  HardState,
+  LogIndex,
+  Message,
+  NodeId,
+  RaftStorage,
+  Ready,
+  RequestVote,
+  RequestVoteResponse,
+  Term,
+} from './types.js';
+
+export class RaftNode {
+  readonly config: RaftConfig;
+  private readonly log: LogManager;
+  private readonly election: ElectionModule;
+  /** Persistent: the latest term seen. Invariant: never decreases. */
+  private term: Term;
+  /** Persistent: whom this node voted for in `term`. Persisted before any reply that depends on it. */
+  private votedFor: NodeId | null;
+  private role: Role;
+  /** Outbox, read states and the Ready/advance handshake. */
+  private readonly output: ReadyBuilder;
+  private readonly host: ReplicationHost;
+
+  constructor(config: RaftConfig, storage: RaftStorage, rng: Rng) {
+    validateRaftConfig(config);
+    this.config = { ...config, voters: [...config.voters] };
+    const hardState = storage.hardState();
+    this.log = new LogManager(storage);
+    this.output = new ReadyBuilder(hardState);
+    this.term = hardState.term;
+    this.votedFor = hardState.votedFor;
+    if (this.log.lastTerm() > this.term) {
+      // A torn Ready kept entries of a newer term but not its hard state. No vote in that term
+      // was sent (replies wait for the persist), so adopting the term with no vote is safe.
+      this.term = this.log.lastTerm();
+      this.votedFor = null;
+    }
+    this.election = new ElectionModule(config.electionTicks, rng);
+    this.role = { kind: 'follower', leaderId: null };
+    this.host = {
+      config: this.config,
+      log: this.log,
+      currentTerm: () => this.term,
+      send: (message) => this.output.send(message),
+      emitReadStates: (states) => this.output.emitReadStates(states),
+    };
+  }
+
+  // ---- inputs -------------------------------------------------------------------------------
+
+  /** One unit of logical time: election timeout on followers/candidates, heartbeats and check-quorum on the leader. */
+  tick(): void {
+    const role = this.role;
+    switch (role.kind) {
+      case 'follower':
+      case 'candidate':
+        if (this.election.tick()) this.startCampaign();
+        break;
+      case 'leader':
+        role.ticksAsLeader++;
+        if (this.config.checkQuorum && !hasActiveQuorum(this.host, role)) {
+          // Cut off from the majority: stop serving writes and reads a newer leader may contradict.
+          this.becomeFollower(this.term, null);
+          return;
+        }
+        if (++role.heartbeatElapsed >= this.config.heartbeatTicks) {
+          role.heartbeatElapsed = 0;
+          broadcastHeartbeat(this.host, role);
+        }
+        break;
+      default:
+        assertNever(role);
+    }
+  }
+
+  /** Handles one message; messages for another node or with bad fields are ignored. */
+  step(message: Message): void {
+    if (!isValidMessage(message, this.config.id, this.config.voters)) return;
+    if (message.term > this.term) {
+      if (!this.acceptHigherTerm(message)) return;
+    } else if (message.term < this.term) {
+      this.answerStaleTerm(message);
+      return;
+    }
+    switch (message.type) {
+      case 'requestVote':
+        this.handleVoteRequest(message);
+        break;
+      case 'requestVoteResponse':
+        this.handleVoteResponse(message);
+        break;
+      case 'appendEntries':
+        this.handleAppendEntries(message);
+        break;
+      case 'appendEntriesResponse':
+        if (this.role.kind === 'leader') handleAppendResponse(this.host, this.role, message);
+        break;
+      default:
+        assertNever(message);
+    }
+  }
+
+  /** Leader only: appends a command entry. Refusals are values. */
+  propose(data: Uint8Array, timestampMs: number): ProposeResult {
+    const role = this.role;
+    if (role.kind !== 'leader') return { ok: false, reason: 'notLeader', leaderId: this.leaderId() };
+    if (this.log.lastIndex() - this.log.commitIndex() >= this.config.uncommittedEntriesMax) {
+      return { ok: false, reason: 'overloaded' };
+    }
+    const index = this.appendAsLeader(role, 'command', data, timestampMs);
+    return { ok: true, index, term: this.term };
+  }
+
+  /**
+   * Leader only: asks for a linearizable read point. A ReadState with this id comes back in a
+   * later Ready once a heartbeat round confirmed leadership (at once in a single-voter cluster).
+   * Reads still pending when leadership is lost are dropped: the driver times them out.
+   */
+  readIndex(requestId: string): ReadIndexResult {
+    const role = this.role;
+    if (role.kind !== 'leader') return { ok: false, reason: 'notLeader', leaderId: this.leaderId() };
+    if (role.reads.isFull()) return { ok: false, reason: 'overloaded' };
+    if (role.termCommitted) registerRead(this.host, role, requestId);
+    else role.reads.deferUntilTermCommit(requestId);
+    return { ok: true };
+  }
+
+  /** Starts an election now (pre-vote first if configured). A leader ignores it. */
+  campaign(): void {
+    if (this.role.kind !== 'leader') this.startCampaign();
+  }
+
+  // ---- output -------------------------------------------------------------------------------
+
+  hasReady(): boolean {
+    const role = this.role;
+    if (role.kind === 'leader' && (role.sendPending || role.reads.needsRound(role.round))) return true;
+    return this.output.hasWork(this.log, this.currentHardState());
+  }
+
+  /** Everything accumulated since the last advance(); the caller must advance() it before the next ready(). */
+  ready(): Ready {
+    const role = this.role;
+    if (role.kind === 'leader') {
+      // Batching: proposals since the last Ready go out together, one append per follower window.
+      if (role.sendPending) flushAppends(this.host, role);
+      if (role.reads.needsRound(role.round)) broadcastHeartbeat(this.host, role);
+    }
+    return this.output.build(this.log, this.currentHardState());
+  }
+
+  /** The driver persisted, sent and applied `ready`. */
+  advance(ready: Ready): void {
+    this.output.advance(ready, this.log);
+  }
+
+  status(): RaftStatus {
+    const role = this.role;
+    const followers: FollowerStatus[] = [];
+    if (role.kind === 'leader') {
+      for (const [id, progress] of role.progress) {
+        const { matchIndex, nextIndex, state } = progress.flow;
+        followers.push({ id, matchIndex, nextIndex, state });
+      }
+    }
+    return {
+      id: this.config.id,
+      role: role.kind,
+      preCandidate: role.kind === 'candidate' && role.preVote,
+      term: this.term,
+      votedFor: this.votedFor,
+      leaderId: this.leaderId(),
+      commitIndex: this.log.commitIndex(),
+      lastApplied: this.log.appliedIndex(),
+      lastLogIndex: this.log.lastIndex(),
+      lastLogTerm: this.log.lastTerm(),
+      firstLogIndex: this.log.firstIndex(),
+      voters: this.config.voters,
+      followers,
+    };
+  }
+
+  // ---- terms ----------------------------------------------------------------------------------
+
+  /**
+   * A message from a higher term. Returns false when it must be ignored: a vote request inside a
+   * leader lease (check-quorum: a rejoining node must not depose a healthy leader). Pre-vote
+   * traffic never changes the term; anything else makes this node a follower of the new term.
+   */
+  private acceptHigherTerm(message: Message): boolean {
+    if (message.type === 'requestVote' && (this.config.checkQuorum || message.preVote) && this.inLease()) return false;
+    if (message.type === 'requestVote' && message.preVote) return true;
+    if (message.type === 'requestVoteResponse' && message.preVote && message.voteGranted) return true;
+    this.becomeFollower(message.term, message.type === 'appendEntries' ? message.from : null);
+    return true;
+  }
+
+  /** A message from an older term: tell a stale leader or pre-candidate the current term; drop the rest. */
+  private answerStaleTerm(message: Message): void {
+    if (message.type === 'appendEntries') {
+      this.respondAppend(message, false, 0, 0, 0);
+    } else if (message.type === 'requestVote' && message.preVote) {
+      this.respondVote(message, false);
+    }
+  }
+
+  /** Heard from a live leader within the minimum election timeout (or is the leader). */
+  private inLease(): boolean {
+    const role = this.role;
+    if (role.kind === 'leader') return true;
+    return role.kind === 'follower' && role.leaderId !== null && this.election.withinLease();
+  }
+
+  private leaderId(): NodeId | null {
+    const role = this.role;
+    switch (role.kind) {
+      case 'follower':
+        return role.leaderId;
+      case 'candidate':
+        return null;
+      case 'leader':
+        return this.config.id;
+      default:
+        return assertNever(role);
+    }
+  }
+
+  // ---- transitions ----------------------------------------------------------------------------
+
+  private becomeFollower(term: Term, leaderId: NodeId | null): void {
+    assert(term >= this.term, `term ${term} would go back from ${this.term}`);
+    if (term > this.term) {
+      this.term = term;
+      this.votedFor = null;
+    }
+    this.role = { kind: 'follower', leaderId };
+    this.election.reset();
+  }
+
+  private startCampaign(): void {
+    this.becomeCandidate(this.config.preVote);
+  }
+
+  private becomeCandidate(preVote: boolean): void {
+    assert(this.role.kind !== 'leader', 'a leader cannot become a candidate');
+    if (!preVote) {
+      this.term++;
+      this.votedFor = this.config.id;
+    }
+    const votes = new VoteTally(this.config.voters);
+    votes.record(this.config.id, true);
+    this.role = { kind: 'candidate', preVote, votes };
+    this.election.reset();
+    if (this.finishElectionIfDecided()) return;
+    const request = {
+      type: 'requestVote' as const,
+      from: this.config.id,
+      // A pre-candidate asks for the term it would campaign in, without moving to it.
+      term: preVote ? this.term + 1 : this.term,
+      lastLogIndex: this.log.lastIndex(),
+      lastLogTerm: this.log.lastTerm(),
+      preVote,
+    };
+    for (const to of this.config.voters) if (to !== this.config.id) this.output.send({ ...request, to });
+  }
+
+  /** Acts on a decided (pre-)election; returns true if the role changed. */
+  private finishElectionIfDecided(): boolean {
+    const role = this.role;
+    assert(role.kind === 'candidate', 'only candidates count votes');
+    const result = role.votes.result();
+    switch (result) {
+      case 'pending':
+        return false;
+      case 'won':
+        if (role.preVote) this.becomeCandidate(false);
+        else this.becomeLeader();
+        return true;
+      case 'lost':
+        this.becomeFollower(this.term, null);
+        return true;
+      default:
+        return assertNever(result);
+    }
+  }
+
+  private becomeLeader(): void {
+    const role = this.role;
+    assert(role.kind === 'candidate' && !role.preVote, 'only a candidate that won a real election leads');
+    assert(this.votedFor === this.config.id, 'a leader voted for itself');
+    const leader = newLeaderRole(this.config, this.log.lastIndex());
+    this.role = leader;
+    // Raft §8: a no-op of the new term lets earlier-term entries commit (Figure 8) and reads start.
+    this.appendAsLeader(leader, 'noop', new Uint8Array(0), this.log.entry(this.log.lastIndex())?.timestampMs ?? 0);
+  }
+
+  private appendAsLeader(leader: LeaderRole, type: 'command' | 'noop', data: Uint8Array, timestampMs: number): LogIndex {
+    const index = this.log.lastIndex() + 1;
+    // The domain's only clock: keep it monotonic along the log even if the leader's wall clock steps back.
+    const previousMs = this.log.entry(index - 1)?.timestampMs ?? 0;
+    this.log.appendNew({ index, term: this.term, type, timestampMs: Math.max(timestampMs, previousMs), data });
+    leader.sendPending = true;
+    // The leader counts itself: in a single-voter cluster the entry commits at once.
+    maybeCommit(this.host, leader);
+    confirmReads(this.host, leader);
+    return index;
+  }
+
+  // ---- elections ------------------------------------------------------------------------------
+
+  private handleVoteRequest(message: RequestVote): void {
+    const granted = grantsVote(message, {
+      term: this.term,
+      votedFor: this.votedFor,
+      leaderId: this.leaderId(),
+      isLeader: this.role.kind === 'leader',
+      logUpToDate: this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm),
+    });
+    if (granted && !message.preVote) {
+      // Persisted in the same Ready as the reply, and before it is sent.
+      this.votedFor = message.from;
+      this.election.reset();
+    }
+    this.respondVote(message, granted);
+  }
+
+  private respondVote(message: RequestVote, granted: boolean): void {
+    this.output.send({
+      type: 'requestVoteResponse',
+      from: this.config.id,
+      to: message.from,
+      // A granted pre-vote answers in the asked term so the pre-candidate can count it.
+      term: granted && message.preVote ? message.term : this.term,
+      voteGranted: granted,
+      preVote: message.preVote,
+    });
+  }
+
+  private handleVoteResponse(message: RequestVoteResponse): void {
+    const role = this.role;
+    if (role.kind !== 'candidate' || role.preVote !== message.preVote) return;
+    const expectedTerm = role.preVote && message.voteGranted ? this.term + 1 : this.term;
+    if (message.term !== expectedTerm) return;
+    role.votes.record(message.from, message.voteGranted);
+    this.finishElectionIfDecided();
+  }
+
+  // ---- replication (follower side) -------------------------------------------------------------
+
+  private handleAppendEntries(message: AppendEntries): void {
+    const role = this.role;
+    if (role.kind === 'leader') return; // Two leaders in one term cannot happen; drop rather than trust it.
+    if (role.kind === 'candidate') this.becomeFollower(this.term, message.from);
+    else role.leaderId = message.from;
+    this.election.heardFromLeader();
+    const outcome = acceptAppend(this.log, message);
+    this.respondAppend(message, outcome.success, outcome.matchIndex, outcome.conflictTerm, outcome.conflictIndex);
+  }
+
+  private respondAppend(
+    message: AppendEntries,
+    success: boolean,
+    matchIndex: LogIndex,
+    conflictTerm: Term,
+    conflictIndex: LogIndex,
+  ): void {
+    this.output.send({
+      type: 'appendEntriesResponse',
+      from: this.config.id,
+      to: message.from,
+      term: this.term,
+      success,
+      matchIndex,
+      conflictTerm,
+      conflictIndex,
+      prevLogIndex: message.prevLogIndex,
+      entryCount: message.entries.length,
+      round: message.round,
+    });
+  }
+
+  // ---- hard state -----------------------------------------------------------------------------
+
+  /**
+   * The hard state to persist. Its commit index only covers entries persisted by earlier Readies:
+   * were it to cover entries of the same Ready, a driver that wrote the hard state first and
+   * crashed before the entries could restart with a commit index over a stale, conflicting
+   * suffix. It is a hint anyway (the leader repeats it), so lagging one Ready costs nothing.
+   */
+  private currentHardState(): HardState {
+    // Monotonic too: a truncation lowers persistedIndex, but never to below commitIndex.
+    const commitIndex = Math.min(this.log.commitIndex(), this.log.persistedIndex());
+    return { term: this.term, votedFor: this.votedFor, commitIndex };
+  }
+}

@@ -1,0 +1,271 @@
+/**
+ * The node's one gRPC port (the seed's gRPCServer): the Raft peer service bound to a
+ * `PeerHandler`, whatever services the API layer adds (ExchangeService, ClusterService),
+ * `grpc.health.v1.Health` and server reflection built from `proto/`.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
+import { ReflectionService } from '@grpc/reflection';
+import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
+import type { Message } from '../raft/types.js';
+import {
+  AppendEntriesResponse as WireAppendEntriesResponse,
+  RaftServiceService,
+  RequestVoteResponse as WireRequestVoteResponse,
+  type RaftServiceServer,
+} from '../gen/raftex/v1/raft.js';
+import {
+  appendEntriesFromWire,
+  appendEntriesResponseToWire,
+  MessageDecodeError,
+  requestVoteFromWire,
+  requestVoteResponseToWire,
+} from './message-codec.js';
+import { noopLogger, type TransportLogger } from './transport-logger.js';
+
+/**
+ * Largest message the server accepts. Peer AppendEntries batches can be large (the Raft core's
+ * bytesPerAppendMax bounds them); client requests are tiny, so one generous limit serves both.
+ */
+export const serverReceiveBytesMax = 64 * 1024 * 1024;
+/** The proto files served by reflection, relative to the proto root. */
+export const reflectedProtoFiles: readonly string[] = [
+  'raftex/v1/raft.proto',
+  'raftex/v1/exchange.proto',
+  'raftex/v1/cluster.proto',
+];
+/** Health's own service name, and the key that stands for the whole server in the health map. */
+const healthServiceName = 'grpc.health.v1.Health';
+const wholeServer = '';
+
+/** What the node runtime answers peers with. */
+export interface PeerHandler {
+  /**
+   * Steps the core with a request message from a peer and resolves with the response message to
+   * return (a RequestVoteResponse for a RequestVote, an AppendEntriesResponse for an
+   * AppendEntries), or null when there is none: the peer then gets the empty default response,
+   * which its PeerClients drop. A rejection becomes UNAVAILABLE (or its numeric `code`).
+   */
+  onMessage(message: Message): Promise<Message | null>;
+  /** A follower's ReadIndex: resolve once leadership is confirmed for the returned index. */
+  onReadIndex(from: string): Promise<{ readIndex: number; leaderId: string }>;
+}
+
+export interface GrpcServerOptions {
+  readonly logger?: TransportLogger;
+  /** When set, peer requests addressed to another id are refused (a `--peers` mix-up). */
+  readonly selfId?: string;
+  /** Defaults to the nearest `proto/` directory above this file (works from src/ and dist/). */
+  readonly protoDir?: string;
+  readonly receiveBytesMax?: number;
+}
+
+/** One grpc-js Server on one port; see the file comment. */
+export class GrpcServer {
+  private readonly server: grpc.Server;
+  private readonly health: HealthImplementation;
+  private readonly logger: TransportLogger;
+  /** Services whose health follows setServing (all but Health itself). */
+  private readonly serviceNames: string[] = [];
+  private serving = false;
+  private boundPort: number | null = null;
+
+  constructor(private readonly peerHandler: PeerHandler, private readonly options: GrpcServerOptions = {}) {
+    this.logger = options.logger ?? noopLogger;
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': options.receiveBytesMax ?? serverReceiveBytesMax,
+      // Find clients whose host vanished (an idle StreamTrades subscriber) and free their streams.
+      'grpc.keepalive_time_ms': 30_000,
+      'grpc.keepalive_timeout_ms': 10_000,
+    });
+    this.health = new HealthImplementation({ [wholeServer]: 'NOT_SERVING' });
+    this.health.addToServer(this.server);
+    const protoDir = options.protoDir ?? findProtoDir(dirname(fileURLToPath(import.meta.url)));
+    new ReflectionService(loadReflectedProtos(protoDir)).addToServer(this.server);
+    this.addService(RaftServiceService, this.raftService());
+  }
+
+  /**
+   * Adds a service (the API layer's ExchangeService, ClusterService). Its health status follows
+   * setServing. Call before start() so no client sees UNIMPLEMENTED in between.
+   */
+  addService(definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
+    this.server.addService(definition, implementation);
+    const name = serviceNameOf(definition);
+    if (name !== null && name !== healthServiceName) {
+      this.serviceNames.push(name);
+      this.health.setStatus(name, this.serving ? 'SERVING' : 'NOT_SERVING');
+    }
+  }
+
+  /** Health of the whole server and every added service: SERVING or NOT_SERVING. */
+  setServing(serving: boolean): void {
+    if (serving === this.serving) return;
+    this.serving = serving;
+    const status = serving ? 'SERVING' : 'NOT_SERVING';
+    this.health.setStatus(wholeServer, status);
+    for (const name of this.serviceNames) this.health.setStatus(name, status);
+    this.logger.info({ serving }, 'health status changed');
+  }
+
+  /** Binds `host:port` (port 0 = ephemeral) and resolves with the bound port. */
+  start(listen: string): Promise<number> {
+    if (this.boundPort !== null) return Promise.reject(new Error(`server already listening on port ${this.boundPort}`));
+    if (!/^(\[[0-9a-fA-F:.]+\]|[^:\s]+):\d{1,5}$/.test(listen)) {
+      return Promise.reject(new Error(`listen address ${JSON.stringify(listen)} is not host:port`));
+    }
+    return new Promise((resolve, reject) => {
+      this.server.bindAsync(listen, grpc.ServerCredentials.createInsecure(), (error, port) => {
+        if (error) {
+          reject(error);
+          return;
+        }
+        this.boundPort = port;
+        this.logger.info({ listen, port }, 'gRPC server listening');
+        resolve(port);
+      });
+    });
+  }
+
+  /** The bound port, or null before start(). */
+  port(): number | null {
+    return this.boundPort;
+  }
+
+  /**
+   * Stops accepting calls, lets running calls finish for up to `graceMs`, then cuts the rest
+   * (streams such as StreamTrades and Health.Watch never finish on their own).
+   */
+  stop(graceMs = 1000): Promise<void> {
+    this.setServing(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.logger.debug({ graceMs }, 'gRPC server grace period over, forcing shutdown');
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /** The RaftService implementation: decode, hand to the PeerHandler, encode its answer. */
+  private raftService(): RaftServiceServer {
+    return {
+      requestVote: (call, callback) => {
+        this.servePeer(call.request, requestVoteFromWire, callback, WireRequestVoteResponse.create(),
+          (m) => (m.type === 'requestVoteResponse' ? requestVoteResponseToWire(m) : null));
+      },
+      appendEntries: (call, callback) => {
+        this.servePeer(call.request, appendEntriesFromWire, callback, WireAppendEntriesResponse.create(),
+          (m) => (m.type === 'appendEntriesResponse' ? appendEntriesResponseToWire(m) : null));
+      },
+      readIndex: (call, callback) => {
+        this.peerHandler.onReadIndex(call.request.from).then(
+          (result) => callback(null, result),
+          (error: unknown) => callback(handlerStatus(error)),
+        );
+      },
+    };
+  }
+
+  private servePeer<Request, Reply>(
+    request: Request,
+    decode: (request: Request) => Message,
+    callback: grpc.sendUnaryData<Reply>,
+    emptyReply: Reply,
+    encodeReply: (response: Message) => Reply | null,
+  ): void {
+    let message: Message;
+    try {
+      message = decode(request);
+    } catch (e) {
+      if (!(e instanceof MessageDecodeError)) throw e;
+      this.logger.debug({ err: e.message }, 'malformed peer message rejected');
+      callback({ code: grpc.status.INVALID_ARGUMENT, details: e.message });
+      return;
+    }
+    const selfId = this.options.selfId;
+    if (selfId !== undefined && message.to !== selfId) {
+      this.logger.warn({ to: message.to, from: message.from, selfId }, 'peer message for another node refused');
+      callback({ code: grpc.status.FAILED_PRECONDITION, details: `this is node ${selfId}, not ${message.to}` });
+      return;
+    }
+    this.peerHandler.onMessage(message).then(
+      (response) => {
+        if (response === null) {
+          callback(null, emptyReply);
+          return;
+        }
+        const reply = encodeReply(response);
+        if (reply === null) {
+          // The handler answered a request with the wrong message type: our bug, but crashing the
+          // node from inside a peer RPC would turn one bad reply into an outage; report loudly.
+          this.logger.warn({ request: message.type, response: response.type }, 'peer handler answered with the wrong message type');
+          callback({ code: grpc.status.INTERNAL, details: `no ${response.type} reply for ${message.type}` });
+          return;
+        }
+        callback(null, reply);
+      },
+      (error: unknown) => {
+        this.logger.debug({ type: message.type, from: message.from, err: String(error) }, 'peer handler failed');
+        callback(handlerStatus(error));
+      },
+    );
+  }
+}
+
+/** The walk-up that finds `proto/` from src/transport (tsx) or dist/src/transport (tsc). */
+export function findProtoDir(startDir: string): string {
+  let dir = startDir;
+  while (true) {
+    const candidate = join(dir, 'proto');
+    if (existsSync(join(candidate, reflectedProtoFiles[0]!))) return candidate;
+    const parent = dirname(dir);
+    if (parent === dir) throw new Error(`no proto/ directory with ${reflectedProtoFiles[0]} above ${startDir}`);
+    dir = parent;
+  }
+}
+
+/**
+ * The last parsed proto set (one slot: a process uses one proto dir). Parsing takes tens of
+ * milliseconds, and in-process clusters in tests build several servers from the same files.
+ */
+let reflectedProtoCache: { readonly protoDir: string; readonly definition: protoLoader.PackageDefinition } | null = null;
+
+/** Our protos plus the health proto, so reflection clients (grpcurl) can call Health too. */
+function loadReflectedProtos(protoDir: string): protoLoader.PackageDefinition {
+  if (reflectedProtoCache?.protoDir === protoDir) return reflectedProtoCache.definition;
+  // healthProtoPath is <root>/health/v1/health.proto
+  const healthRoot = dirname(dirname(dirname(healthProtoPath)));
+  const definition = protoLoader.loadSync([...reflectedProtoFiles, 'health/v1/health.proto'], {
+    includeDirs: [protoDir, healthRoot],
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+  reflectedProtoCache = { protoDir, definition };
+  return definition;
+}
+
+/** "raftex.v1.ExchangeService" from a method path "/raftex.v1.ExchangeService/Deposit". */
+function serviceNameOf(definition: grpc.ServiceDefinition): string | null {
+  const first = Object.values(definition)[0];
+  const match = first === undefined ? null : /^\/([^/]+)\//.exec(first.path);
+  return match?.[1] ?? null;
+}
+
+/** A handler rejection as a gRPC status: its own numeric `code` if it has one, else UNAVAILABLE. */
+function handlerStatus(error: unknown): Partial<grpc.StatusObject> {
+  const code = typeof error === 'object' && error !== null && 'code' in error ? (error as { code: unknown }).code : undefined;
+  const details = error instanceof Error ? error.message : String(error);
+  if (typeof code === 'number' && Number.isInteger(code) && code > 0 && code <= 16) return { code, details };
+  return { code: grpc.status.UNAVAILABLE, details };
+}

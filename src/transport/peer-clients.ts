@@ -1,0 +1,304 @@
+/**
+ * Outbound peer traffic: one grpc-js RaftService client per peer in `--peers`. Sending is fire and
+ * forget: each request message becomes one unary RPC with a deadline, and the RPC's reply is
+ * decoded and handed to `onMessage` as the matching response message. Nothing here waits on a
+ * peer: a dead or slow peer costs at most `peerInflightRpcsMax` pending calls, each bounded by its
+ * deadline, and anything beyond that is dropped because Raft resends on its next heartbeat.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { assertNever } from '../raft/assert.js';
+import type { Message, NodeId } from '../raft/types.js';
+import {
+  RaftServiceClient,
+  type AppendEntriesResponse as WireAppendEntriesResponse,
+  type RequestVoteResponse as WireRequestVoteResponse,
+} from '../gen/raftex/v1/raft.js';
+import {
+  appendEntriesResponseFromWire,
+  appendEntriesToWire,
+  MessageDecodeError,
+  requestVoteResponseFromWire,
+  requestVoteToWire,
+} from './message-codec.js';
+import { noopLogger, type TransportLogger } from './transport-logger.js';
+
+/** Pending RPCs per peer before new messages to it are dropped (etcd's MaxInflightMsgs default). */
+export const peerInflightRpcsMax = 256;
+/** Largest peer message either way; the Raft core's bytesPerAppendMax keeps appends well below it. */
+export const peerMessageBytesMax = 64 * 1024 * 1024;
+
+/** Tunables of the peer channels; every field has a default in `defaultPeerClientsConfig`. */
+export interface PeerClientsConfig {
+  /** Deadline of one AppendEntries RPC; past it the call fails and Raft resends. */
+  readonly appendDeadlineMs: number;
+  /** Deadline of one RequestVote RPC; an election that outlives it starts over anyway. */
+  readonly voteDeadlineMs: number;
+  /** Deadline of one ReadIndex RPC when the caller gives none. */
+  readonly readIndexDeadlineMs: number;
+  /** Pending RPCs per peer; beyond it `send` drops. */
+  readonly peerInflightRpcsMax: number;
+  /** Max send and receive message size on the peer channels. */
+  readonly messageBytesMax: number;
+  /** HTTP/2 ping interval: finds a silently dead connection (peer host gone) and reconnects. */
+  readonly keepaliveTimeMs: number;
+  readonly keepaliveTimeoutMs: number;
+  /** Reconnect backoff bounds: a restarted peer is reached again within about a second. */
+  readonly initialReconnectBackoffMs: number;
+  readonly maxReconnectBackoffMs: number;
+}
+
+export const defaultPeerClientsConfig: PeerClientsConfig = {
+  appendDeadlineMs: 1000,
+  voteDeadlineMs: 1000,
+  readIndexDeadlineMs: 2000,
+  peerInflightRpcsMax,
+  messageBytesMax: peerMessageBytesMax,
+  keepaliveTimeMs: 10_000,
+  keepaliveTimeoutMs: 5_000,
+  initialReconnectBackoffMs: 100,
+  maxReconnectBackoffMs: 1000,
+};
+
+export interface PeerClientsOptions extends Partial<PeerClientsConfig> {
+  /** This node's id: the `from` of ReadIndex requests. */
+  readonly selfId?: NodeId;
+  readonly logger?: TransportLogger;
+}
+
+/** What happened to the messages sent to one peer (for status and tests). */
+export interface PeerCounters {
+  /** RPCs started. */
+  sent: number;
+  /** Messages dropped because `peerInflightRpcsMax` RPCs were already pending. */
+  droppedInflight: number;
+  /** RPCs that failed (unreachable, deadline, server error). */
+  failed: number;
+  /** Response messages handed to onMessage. */
+  delivered: number;
+  /** Empty replies: the peer had nothing to answer. */
+  noReply: number;
+  /** Replies that could not be decoded or did not come from the peer addressed. */
+  badReplies: number;
+}
+
+/** A ReadIndex RPC failed: `code` is the gRPC status (UNAVAILABLE, DEADLINE_EXCEEDED, ...). */
+export class PeerRpcError extends Error {
+  override readonly name = 'PeerRpcError';
+  constructor(readonly peer: NodeId, readonly code: grpc.status, message: string) {
+    super(message);
+  }
+}
+
+interface Peer {
+  readonly id: NodeId;
+  readonly address: string;
+  readonly client: RaftServiceClient;
+  /** Calls started and not yet completed; cancelled on close. */
+  readonly inflight: Set<grpc.ClientUnaryCall>;
+  readonly counters: PeerCounters;
+}
+
+/** One RaftService client per peer; see the file comment. */
+export class PeerClients {
+  private readonly config: PeerClientsConfig;
+  private readonly logger: TransportLogger;
+  private readonly selfId: NodeId;
+  private readonly peers = new Map<NodeId, Peer>();
+  private closed = false;
+  /** Messages for ids not in `--peers`, or response messages (which travel as RPC replies). */
+  private unroutable = 0;
+
+  /**
+   * @param peers the other members: id -> host:port this node sends to.
+   * @param onMessage receives every response message a peer's reply carried. It runs on the event
+   *   loop from a gRPC callback; an exception there is a bug and is not caught.
+   */
+  constructor(
+    peers: ReadonlyMap<NodeId, string>,
+    private readonly onMessage: (message: Message) => void,
+    options: PeerClientsOptions = {},
+  ) {
+    const { selfId, logger, ...config } = options;
+    this.config = { ...defaultPeerClientsConfig, ...definedOnly(config) };
+    this.logger = logger ?? noopLogger;
+    this.selfId = selfId ?? '';
+    const channelOptions: grpc.ChannelOptions = {
+      'grpc.keepalive_time_ms': this.config.keepaliveTimeMs,
+      'grpc.keepalive_timeout_ms': this.config.keepaliveTimeoutMs,
+      'grpc.keepalive_permit_without_calls': 1,
+      'grpc.initial_reconnect_backoff_ms': this.config.initialReconnectBackoffMs,
+      'grpc.max_reconnect_backoff_ms': this.config.maxReconnectBackoffMs,
+      'grpc.max_send_message_length': this.config.messageBytesMax,
+      'grpc.max_receive_message_length': this.config.messageBytesMax,
+      // Raft resends on its own schedule; gRPC retries would only buffer stale copies.
+      'grpc.enable_retries': 0,
+      // Each peer gets its own connection even if two ids share an address (tests, proxies).
+      'grpc.use_local_subchannel_pool': 1,
+    };
+    for (const [id, address] of peers) {
+      const client = new RaftServiceClient(address, grpc.credentials.createInsecure(), channelOptions);
+      // Start connecting now so the first election does not pay the connection setup.
+      client.getChannel().getConnectivityState(true);
+      this.peers.set(id, {
+        id,
+        address,
+        client,
+        inflight: new Set(),
+        counters: { sent: 0, droppedInflight: 0, failed: 0, delivered: 0, noReply: 0, badReplies: 0 },
+      });
+    }
+  }
+
+  /**
+   * Sends a request message to `message.to` without waiting. Never throws for a peer's sake:
+   * unknown peers, a full inflight window and RPC failures are counted and logged at debug.
+   */
+  send(message: Message): void {
+    if (this.closed) return;
+    const peer = this.peers.get(message.to);
+    if (peer === undefined) {
+      this.unroutable++;
+      this.logger.debug({ to: message.to, type: message.type }, 'peer message to unknown peer dropped');
+      return;
+    }
+    switch (message.type) {
+      case 'requestVote': {
+        const request = requestVoteToWire(message);
+        this.call(peer, message, (metadata, options, callback: grpc.requestCallback<WireRequestVoteResponse>) =>
+          peer.client.requestVote(request, metadata, options, callback),
+        this.config.voteDeadlineMs, requestVoteResponseFromWire);
+        return;
+      }
+      case 'appendEntries': {
+        const request = appendEntriesToWire(message);
+        this.call(peer, message, (metadata, options, callback: grpc.requestCallback<WireAppendEntriesResponse>) =>
+          peer.client.appendEntries(request, metadata, options, callback),
+        this.config.appendDeadlineMs, appendEntriesResponseFromWire);
+        return;
+      }
+      case 'requestVoteResponse':
+      case 'appendEntriesResponse':
+        // Responses go back as the reply of the RPC that carried the request (GrpcServer); one
+        // that reaches here had no pending call left (it timed out), so it has nowhere to go.
+        this.unroutable++;
+        this.logger.debug({ to: message.to, type: message.type }, 'response message outside an RPC dropped');
+        return;
+      default:
+        assertNever(message);
+    }
+  }
+
+  /**
+   * Asks `peer` (the leader, as far as the caller knows) for a read index. Rejects with
+   * PeerRpcError on an unknown peer, a full inflight window, or any RPC failure.
+   */
+  readIndex(peer: NodeId, deadlineMs: number = this.config.readIndexDeadlineMs): Promise<{ readIndex: number; leaderId: string }> {
+    return new Promise((resolve, reject) => {
+      const p = this.peers.get(peer);
+      if (this.closed || p === undefined) {
+        reject(new PeerRpcError(peer, grpc.status.UNAVAILABLE, this.closed ? 'peer clients closed' : `unknown peer ${peer}`));
+        return;
+      }
+      if (p.inflight.size >= this.config.peerInflightRpcsMax) {
+        p.counters.droppedInflight++;
+        reject(new PeerRpcError(peer, grpc.status.RESOURCE_EXHAUSTED, `too many RPCs in flight to ${peer}`));
+        return;
+      }
+      p.counters.sent++;
+      const call = p.client.readIndex({ from: this.selfId }, callMetadata(), { deadline: Date.now() + deadlineMs }, (error, reply) => {
+        p.inflight.delete(call);
+        if (error) {
+          p.counters.failed++;
+          this.logger.debug({ peer, code: error.code, details: error.details }, 'ReadIndex RPC failed');
+          reject(new PeerRpcError(peer, error.code, `ReadIndex to ${peer} failed: ${error.details || grpc.status[error.code]}`));
+          return;
+        }
+        resolve({ readIndex: reply.readIndex, leaderId: reply.leaderId });
+      });
+      p.inflight.add(call);
+    });
+  }
+
+  /** Counters per peer, copied. */
+  stats(): Map<NodeId, PeerCounters> {
+    return new Map([...this.peers].map(([id, p]) => [id, { ...p.counters }]));
+  }
+
+  /** Messages that had no peer to go to (unknown id, or a response outside an RPC). */
+  unroutableCount(): number {
+    return this.unroutable;
+  }
+
+  /** RPCs currently pending to `peer` (0 for an unknown peer). */
+  inflightCount(peer: NodeId): number {
+    return this.peers.get(peer)?.inflight.size ?? 0;
+  }
+
+  /** Cancels every pending call and closes the channels; later sends are ignored. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const peer of this.peers.values()) {
+      for (const call of [...peer.inflight]) call.cancel();
+      peer.inflight.clear();
+      peer.client.close();
+    }
+  }
+
+  /** Starts one request RPC within the inflight window and routes its reply to onMessage. */
+  private call<Reply extends { from: string }>(
+    peer: Peer,
+    request: Message,
+    start: (metadata: grpc.Metadata, options: grpc.CallOptions, callback: grpc.requestCallback<Reply>) => grpc.ClientUnaryCall,
+    deadlineMs: number,
+    decode: (reply: Reply) => Message,
+  ): void {
+    if (peer.inflight.size >= this.config.peerInflightRpcsMax) {
+      peer.counters.droppedInflight++;
+      this.logger.debug({ peer: peer.id, type: request.type, inflight: peer.inflight.size }, 'peer inflight window full, message dropped');
+      return;
+    }
+    peer.counters.sent++;
+    const call = start(callMetadata(), { deadline: Date.now() + deadlineMs }, (error, reply) => {
+      peer.inflight.delete(call);
+      if (this.closed) return;
+      if (error) {
+        peer.counters.failed++;
+        this.logger.debug({ peer: peer.id, type: request.type, code: error.code, details: error.details }, 'peer RPC failed');
+        return;
+      }
+      if (reply === undefined || reply.from === '') {
+        peer.counters.noReply++;
+        return;
+      }
+      let response: Message;
+      try {
+        response = decode(reply);
+      } catch (e) {
+        if (!(e instanceof MessageDecodeError)) throw e;
+        peer.counters.badReplies++;
+        this.logger.warn({ peer: peer.id, type: request.type, err: e.message }, 'undecodable peer reply dropped');
+        return;
+      }
+      // A reply from someone else means `--peers` maps this id to another node's address: the core
+      // must not count that node's vote or progress as this peer's.
+      if (response.from !== peer.id || response.to !== request.from) {
+        peer.counters.badReplies++;
+        this.logger.warn({ peer: peer.id, address: peer.address, from: response.from, to: response.to }, 'peer reply from an unexpected node dropped');
+        return;
+      }
+      peer.counters.delivered++;
+      this.onMessage(response);
+    });
+    peer.inflight.add(call);
+  }
+}
+
+/** waitForReady false: a call to a peer in backoff fails at once instead of queueing. */
+function callMetadata(): grpc.Metadata {
+  return new grpc.Metadata({ waitForReady: false });
+}
+
+function definedOnly<T extends object>(partial: T): Partial<T> {
+  return Object.fromEntries(Object.entries(partial).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

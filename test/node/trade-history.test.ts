@@ -1,0 +1,73 @@
+import { describe, expect, it } from 'vitest';
+import { firstValueFrom, take, toArray } from 'rxjs';
+import { TradeHistory } from '../../src/node/trade-history.js';
+import { OverloadedError, TradeHistoryTrimmedError } from '../../src/node/exchange-node-api.js';
+
+interface T { logIndex: number; symbol: string; id: string }
+const t = (logIndex: number, id: string, symbol = 'AAPL'): T => ({ logIndex, symbol, id });
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe('TradeHistory', () => {
+  it('replays history from a log index then continues live with no gap or duplicate at the seam', async () => {
+    const h = new TradeHistory<T>();
+    h.record(t(3, 'a'));
+    h.record(t(5, 'b'));
+    h.record(t(5, 'c'));
+    const got = firstValueFrom(h.stream('', 5).pipe(take(4), toArray()));
+    // Recorded after subscribe but before the first drain: must come after history, exactly once.
+    h.record(t(6, 'd'));
+    await tick();
+    h.record(t(7, 'e'));
+    expect((await got).map((x) => x.id)).toEqual(['b', 'c', 'd', 'e']);
+  });
+
+  it('from 0 is live only; symbol filters', async () => {
+    const h = new TradeHistory<T>();
+    h.record(t(1, 'old'));
+    const got = firstValueFrom(h.stream('MSFT', 0).pipe(take(2), toArray()));
+    h.record(t(2, 'x', 'AAPL'));
+    h.record(t(2, 'y', 'MSFT'));
+    h.record(t(4, 'z', 'MSFT'));
+    expect((await got).map((x) => x.id)).toEqual(['y', 'z']);
+  });
+
+  it('a resume index beyond everything recorded waits for it', async () => {
+    const h = new TradeHistory<T>();
+    h.record(t(1, 'a'));
+    const got = firstValueFrom(h.stream('', 10).pipe(take(1), toArray()));
+    h.record(t(9, 'no'));
+    h.record(t(10, 'yes'));
+    expect((await got).map((x) => x.id)).toEqual(['yes']);
+  });
+
+  it('errors a subscriber that falls more than its buffer behind, without affecting others', async () => {
+    const h = new TradeHistory<T>({ tradeHistoryMax: 100, streamBufferMax: 3, streamDrainBatchMax: 10 });
+    const errors: unknown[] = [];
+    const seen: string[] = [];
+    h.stream('', 0).subscribe({ error: (e) => errors.push(e) });
+    for (let i = 1; i <= 4; i++) h.record(t(i, `t${i}`));
+    expect(errors[0]).toBeInstanceOf(OverloadedError);
+    h.stream('', 0).subscribe({ next: (x) => seen.push(x.id) });
+    h.record(t(5, 't5'));
+    await tick();
+    expect(seen).toEqual(['t5']);
+    expect(h.subscriberCount).toBe(1);
+  });
+
+  it('a resume before the retained history fails with TradeHistoryTrimmedError', async () => {
+    const h = new TradeHistory<T>({ tradeHistoryMax: 2, streamBufferMax: 10, streamDrainBatchMax: 10 });
+    for (let i = 1; i <= 4; i++) h.record(t(i, `t${i}`));
+    await expect(firstValueFrom(h.stream('', 1))).rejects.toBeInstanceOf(TradeHistoryTrimmedError);
+    const got = await firstValueFrom(h.stream('', 3).pipe(take(2), toArray()));
+    expect(got.map((x) => x.id)).toEqual(['t3', 't4']);
+  });
+
+  it('delivers long histories in batches, in order', async () => {
+    const h = new TradeHistory<T>({ tradeHistoryMax: 5000, streamBufferMax: 10, streamDrainBatchMax: 7 });
+    for (let i = 1; i <= 1000; i++) h.record(t(i, `t${i}`));
+    const got = await firstValueFrom(h.stream('', 500).pipe(take(501), toArray()));
+    expect(got[0]!.id).toBe('t500');
+    expect(got.at(-1)!.id).toBe('t1000');
+    expect(new Set(got.map((x) => x.id)).size).toBe(501);
+  });
+});

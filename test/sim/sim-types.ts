@@ -1,0 +1,52 @@
+/**
+ * The slice of the Raft core the simulator drives, written structurally so the checkers and the
+ * cluster can be tested against hand-made nodes. `raft-factory.ts` proves the real `RaftNode`
+ * fits it.
+ */
+import type { FollowerStatus, LogEntry, LogIndex, Message, NodeId, Ready, RoleKind, Term } from '../../src/raft/types.js';
+
+/** What `RaftNode.status()` reports. */
+export interface SimNodeStatus {
+  readonly id: NodeId;
+  readonly role: RoleKind;
+  readonly term: Term;
+  readonly leaderId: NodeId | null;
+  readonly commitIndex: LogIndex;
+  readonly lastApplied: LogIndex;
+  readonly lastLogIndex: LogIndex;
+  readonly firstLogIndex: LogIndex;
+  readonly voters: readonly NodeId[];
+  readonly followers: readonly FollowerStatus[];
+}
+
+/** The outcome of `RaftNode.propose`. */
+export type SimProposeResult =
+  | { readonly ok: true; readonly index: LogIndex; readonly term: Term }
+  | { readonly ok: false; readonly reason: 'notLeader'; readonly leaderId: NodeId | null }
+  | { readonly ok: false; readonly reason: 'overloaded' };
+
+/** The outcome of `RaftNode.readIndex`. */
+export type SimReadIndexResult =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: 'notLeader'; readonly leaderId: NodeId | null }
+  | { readonly ok: false; readonly reason: 'overloaded' };
+
+/** The driver-facing surface of a Raft node. */
+export interface SimRaftNode {
+  tick(): void;
+  step(message: Message): void;
+  propose(data: Uint8Array, timestampMs: number): SimProposeResult;
+  readIndex(requestId: string): SimReadIndexResult;
+  campaign(): void;
+  hasReady(): boolean;
+  ready(): Ready;
+  advance(ready: Ready): void;
+  status(): SimNodeStatus;
+}
+
+/** Read access to a node's log, as the checkers need it. */
+export interface LogView {
+  lastIndex(): LogIndex;
+  term(index: LogIndex): Term | undefined;
+  entry(index: LogIndex): LogEntry | undefined;
+}
