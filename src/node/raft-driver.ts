@@ -249,12 +249,14 @@ export class RaftDriver {
   private async persist(ready: Ready): Promise<void> {
     const hardState = ready.hardState;
     let mustSync = ready.entries.length > 0;
+    // Entries before the hard state: the WAL keeps records in call order and a torn tail keeps a
+    // prefix, so a saved commitIndex can never cover a suffix whose replacement was lost.
+    if (ready.entries.length > 0) this.storage.append(ready.entries);
     if (hardState !== null) {
       this.storage.setHardState(hardState);
       // Term and vote must be durable before any message leaves; commitIndex may be lost safely.
       if (hardState.term !== this.durableTerm || hardState.votedFor !== this.durableVote) mustSync = true;
     }
-    if (ready.entries.length > 0) this.storage.append(ready.entries);
     if (!mustSync) return;
     await this.storage.sync();
     this.stats.syncs++;

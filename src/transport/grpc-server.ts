@@ -124,10 +124,28 @@ export class GrpcServer {
           return;
         }
         this.boundPort = port;
+        this.disableNagle();
         this.logger.info({ listen, port }, 'gRPC server listening');
         resolve(port);
       });
     });
+  }
+
+  /**
+   * grpc-js turns Nagle's algorithm off on its client sockets but not on the ones its server
+   * accepts, so a small reply (an AppendEntries ack) waits for the peer's delayed ACK: ~40 ms per
+   * replication round trip. grpc-js exposes no option for it, so reach its listening http2
+   * servers and set TCP_NODELAY on every accepted socket.
+   */
+  private disableNagle(): void {
+    const listeners = (this.server as unknown as { http2Servers?: Map<NodeJS.EventEmitter, unknown> }).http2Servers;
+    if (listeners === undefined) {
+      this.logger.warn({}, 'grpc-js internals changed: cannot set TCP_NODELAY on accepted sockets');
+      return;
+    }
+    for (const listener of listeners.keys()) {
+      listener.on('connection', (socket: { setNoDelay?: (on: boolean) => void }) => socket.setNoDelay?.(true));
+    }
   }
 
   /** The bound port, or null before start(). */
