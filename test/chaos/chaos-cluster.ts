@@ -46,6 +46,8 @@ export interface ClusterOptions {
   readonly electionTimeoutMs: number;
   readonly heartbeatMs: number;
   readonly logDir?: string;
+  /** Peers talk to each other directly, without proxies (tests that inject no link faults). */
+  readonly direct?: boolean;
 }
 
 export class ChaosCluster {
@@ -69,7 +71,7 @@ export class ChaosCluster {
     }
     for (const from of cluster.nodes) {
       for (const to of cluster.nodes) {
-        if (from === to) continue;
+        if (from === to || options.direct) continue;
         const proxy = new TcpProxy(`${from.id}->${to.id}`, '127.0.0.1', to.port);
         await proxy.start();
         cluster.proxies.set(`${from.id}->${to.id}`, proxy);
@@ -82,10 +84,13 @@ export class ChaosCluster {
   spawnNode(node: ChaosNode): void {
     const peers = this.nodes
       .filter((n) => n !== node)
-      .map((n) => `${n.id}=127.0.0.1:${this.proxies.get(`${node.id}->${n.id}`)!.port}`)
+      .map((n) => (this.options.direct ? `${n.id}=${n.address}` : `${n.id}=127.0.0.1:${this.proxies.get(`${node.id}->${n.id}`)!.port}`))
       .join(',');
     const { command, args } = nodeCommand();
-    const logFile = path.join(this.options.logDir ?? this.root, `${node.id}.log`);
+    // RAFTEX_TEST_LOG_DIR keeps node logs after the run (they die with the temp dir otherwise).
+    const logDir = this.options.logDir ?? process.env.RAFTEX_TEST_LOG_DIR ?? this.root;
+    fs.mkdirSync(logDir, { recursive: true });
+    const logFile = path.join(logDir, `${path.basename(this.root)}-${node.id}.log`);
     const out = fs.openSync(logFile, 'a');
     node.process = spawn(command, [...args, 'node', '--id', node.id, '--listen', node.address, '--peers', peers,
       '--data-dir', node.dataDir, '--election-timeout-ms', String(this.options.electionTimeoutMs),

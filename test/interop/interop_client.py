@@ -21,8 +21,11 @@ for file_proto in fds.file:
     pool.Add(file_proto)
 
 
-def message_class(name):
-    return message_factory.GetMessageClass(pool.FindMessageTypeByName(name))
+def message_class(descriptor):
+    # protobuf >= 4.22 has GetMessageClass; Debian bookworm ships 4.21 with MessageFactory.
+    if hasattr(message_factory, "GetMessageClass"):
+        return message_factory.GetMessageClass(descriptor)
+    return message_factory.MessageFactory(pool).GetPrototype(descriptor)
 
 
 channel = grpc.insecure_channel(server)
@@ -32,7 +35,7 @@ service = pool.FindServiceByName("raftex.v1.ExchangeService")
 
 def stub(method):
     m = service.FindMethodByName(method)
-    req, res = message_factory.GetMessageClass(m.input_type), message_factory.GetMessageClass(m.output_type)
+    req, res = message_class(m.input_type), message_class(m.output_type)
     call = channel.unary_unary(
         f"/raftex.v1.ExchangeService/{method}",
         request_serializer=req.SerializeToString,

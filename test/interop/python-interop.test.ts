@@ -2,7 +2,8 @@
  * Interop: a Python client (Debian's python3-grpcio, stubs built at run time from the descriptor
  * set `buf build` makes of proto/) deposits, trades and reads portfolios on a live 3-node cluster.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -40,7 +41,8 @@ describe.runIf(hasGrpc || process.env.CI)('python interop', () => {
   it('a Python client deposits, trades and reads portfolios through a follower', async () => {
     const leader = await cluster.leader();
     const follower = cluster.nodes.find((n) => n !== leader)!;
-    const out = execFileSync(python, ['test/interop/interop_client.py', follower.address, fds, String(process.pid)], { encoding: 'utf8' });
+    // Async: the peer-link proxies live in this process, a blocking exec would stall them.
+    const { stdout: out } = await promisify(execFile)(python, ['test/interop/interop_client.py', follower.address, fds, String(process.pid)], { encoding: 'utf8' });
     const r = JSON.parse(out);
     expect(Number(r.deposit_usd)).toBe(1000);
     expect(Number(r.deposit_aapl)).toBe(10);
