@@ -107,6 +107,10 @@ function validateOrThrow(raw: Command | ({ type: 'placeOrder' } & RawPlaceOrder)
       const accountId = id(r.accountId, 'accountId');
       const orderId = id(r.orderId, 'orderId');
       const quantity = positiveDecimal(r.quantity, 'quantity', c.source.quantityMax, null);
+      // The order's symbol is not known at the edge, but a quantity that no instrument's lot
+      // divides can never be valid: that is malformed (INVALID_ARGUMENT), not a business outcome.
+      const fitsSomeLot = [...c.markets.values()].some((m) => countStepsWithDecimal(quantity, m.lot) !== 'notMultiple');
+      if (!fitsSomeLot) fail('quantity must be a multiple of the instrument lot');
       return { type, accountId, orderId, quantity };
     }
     default:

@@ -25,6 +25,7 @@ import {
   requestVoteResponseToWire,
 } from './message-codec.js';
 import { noopLogger, type TransportLogger } from './transport-logger.js';
+import { guardMalformedRequests } from './malformed-request-guard.js';
 
 /**
  * Largest message the server accepts. Peer AppendEntries batches can be large (the Raft core's
@@ -80,6 +81,9 @@ export class GrpcServer {
       // Find clients whose host vanished (an idle StreamTrades subscriber) and free their streams.
       'grpc.keepalive_time_ms': 30_000,
       'grpc.keepalive_timeout_ms': 10_000,
+      // Channelz keeps per-call counters and timestamps on every call: measurable CPU per order,
+      // and nothing here reads it.
+      'grpc.enable_channelz': 0,
     });
     this.health = new HealthImplementation({ [wholeServer]: 'NOT_SERVING' });
     this.health.addToServer(this.server);
@@ -93,7 +97,7 @@ export class GrpcServer {
    * setServing. Call before start() so no client sees UNIMPLEMENTED in between.
    */
   addService(definition: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void {
-    this.server.addService(definition, implementation);
+    this.server.addService(...guardMalformedRequests(definition, implementation));
     const name = serviceNameOf(definition);
     if (name !== null && name !== healthServiceName) {
       this.serviceNames.push(name);
