@@ -71,29 +71,57 @@ export class TcpProxy {
     this.pipe(upstream, client);
   }
 
+  /**
+   * Forwards `from` -> `to` in order. A slow link delays chunks; chunks still held when the link
+   * turns fast again stay ahead of newer ones: reordering bytes inside one TCP stream would
+   * corrupt HTTP/2 framing (a fault no real network produces), not simulate a slow link.
+   */
   private pipe(from: net.Socket, to: net.Socket): void {
+    const held: { chunk: Buffer; releaseAt: number }[] = [];
     let heldBytes = 0;
+    let timer: NodeJS.Timeout | null = null;
+    const write = (chunk: Buffer) => {
+      if (to.destroyed) return;
+      if (!to.write(chunk)) {
+        from.pause();
+        to.once('drain', () => from.resume());
+      }
+    };
+    const release = () => {
+      timer = null;
+      const now = Date.now();
+      while (held.length > 0 && held[0]!.releaseAt <= now) {
+        const { chunk } = held.shift()!;
+        heldBytes -= chunk.length;
+        write(chunk);
+      }
+      if (heldBytes <= slowLinkBufferedBytesMax && from.isPaused()) from.resume();
+      if (held.length > 0) timer = setTimeout(release, Math.max(0, held[0]!.releaseAt - now));
+    };
+    from.on('close', () => {
+      if (timer) clearTimeout(timer);
+    });
     from.on('data', (chunk: Buffer) => {
       const mode = this.mode;
       switch (mode.kind) {
         case 'pass':
-          if (!to.write(chunk)) {
-            from.pause();
-            to.once('drain', () => from.resume());
+          if (held.length === 0) write(chunk);
+          else {
+            held.push({ chunk, releaseAt: held.at(-1)!.releaseAt });
+            heldBytes += chunk.length;
           }
           return;
         case 'cut':
           from.destroy();
           return;
-        case 'slow':
+        case 'slow': {
+          const releaseAt = Math.max(Date.now() + mode.delayMs, held.at(-1)?.releaseAt ?? 0);
+          held.push({ chunk, releaseAt });
           heldBytes += chunk.length;
           if (heldBytes > slowLinkBufferedBytesMax) from.pause();
-          setTimeout(() => {
-            heldBytes -= chunk.length;
-            if (!to.destroyed) to.write(chunk);
-            if (heldBytes <= slowLinkBufferedBytesMax && from.isPaused()) from.resume();
-          }, mode.delayMs);
+          if (timer === null) timer = setTimeout(release, mode.delayMs);
           return;
+        }
         default: {
           const never: never = mode;
           throw new Error(`unknown link mode ${JSON.stringify(never)}`);

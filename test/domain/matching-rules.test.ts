@@ -3,7 +3,7 @@
  * Every command goes through validation + codec, and invariants are checked after each one.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultExchangeConfig, type ExchangeConfig } from '../../domain/index.js';
+import { defaultExchangeConfig, validateCommand, type ExchangeConfig } from '../../domain/index.js';
 import { eventTypes, Harness, orderIdOf, replyOf } from './harness.js';
 
 /** Two funded traders: a (cash) and b (cash + AAPL shares). */
@@ -291,7 +291,10 @@ describe('reduce and cancel', () => {
   it('a reduce quantity that is not a lot multiple is rejected at apply', () => {
     const h = funded();
     const id = orderIdOf(h.limit('b', 'sell', 'AAPL', '5', '100'));
-    expect(replyOf(h.reduce('b', id, '1.5'), 'rejected').reason).toBe('invalidCommand');
+    // The edge refuses it (no default lot divides 1.5); applied anyway, the engine still rejects it.
+    expect(validateCommand({ type: 'reduceOrder', accountId: 'b', orderId: id, quantity: '1.5' }).ok).toBe(false);
+    const reply = h.ex.apply({ type: 'reduceOrder', accountId: 'b', orderId: id, quantity: '1.5' }, { logIndex: 1_000_000, timestampMs: 0 }).reply;
+    expect(reply.kind === 'rejected' && reply.reason).toBe('invalidCommand');
   });
 
   it('open orders list in placement order with their views', () => {

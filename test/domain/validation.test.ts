@@ -108,8 +108,10 @@ describe('validateCommand: ids, names and order shape', () => {
     expect(error(null as never)).toMatch(/object/);
   });
 
-  it('reduce quantities are positive plain decimals (lot checked at apply)', () => {
-    expect(ok({ type: 'reduceOrder', accountId: 'a', orderId: 'O1', quantity: '2.50' })).toMatchObject({ quantity: '2.5' });
+  it('reduce quantities are positive plain decimals that some instrument lot divides', () => {
+    expect(ok({ type: 'reduceOrder', accountId: 'a', orderId: 'O1', quantity: '2.0' })).toMatchObject({ quantity: '2' });
+    // Every default instrument has lot 1: 2.5 can never be valid, whatever the order's symbol.
+    expect(error({ type: 'reduceOrder', accountId: 'a', orderId: 'O1', quantity: '2.50' })).toMatch(/multiple of the instrument lot/);
     expect(error({ type: 'reduceOrder', accountId: 'a', orderId: 'O1', quantity: '0' })).toMatch(/greater than zero/);
   });
 
