@@ -12,10 +12,18 @@
  * placeOrder -> limit (GTC/IOC), cancelOrder -> cancel, reduceOrder -> modify(size), which in that
  * library is cancel + re-add (it has no in-place reduce). Deposits have no counterpart there.
  *
- * Options: env ROUNDS (default 7), env DATA_DIR (default ../shared/data), env ONLY=raftex or
- * ONLY=nodejs-order-book to run one side (for `node --cpu-prof --import tsx bench/matching-bench.ts`).
+ * Both sides are timed in wall time and in process CPU time (`process.cpuUsage()`, user + system,
+ * which includes GC helper threads); on a shared box the CPU figures are the steadier ones. A full
+ * GC runs before every timed run so neither side pays for the other's garbage. raftex is timed
+ * twice: `apply` alone (what a replica does; events are built on first read) and `apply` with
+ * every event read (what the RxJS projection does), printed as `raftex+events`.
+ *
+ * Options: env ROUNDS (default 7), env DATA_DIR (default ../shared/data), env ONLY=raftex,
+ * ONLY=raftex+events or ONLY=nodejs-order-book to run one side (for `node --cpu-prof --import tsx bench/matching-bench.ts`).
  */
 import { readFileSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { OrderBook, Side } from 'nodejs-order-book';
 import { Exchange } from '../domain/index.js';
 import { parseLobsterFirstRow, parseLobsterMessages } from '../src/replay/lobster-csv.js';
@@ -24,6 +32,7 @@ import { assert, assertNever } from '../src/raft/assert.js';
 
 const rounds = Number(process.env['ROUNDS'] ?? 7);
 const only = process.env['ONLY'];
+assert(only === undefined || ['raftex', 'raftex+events', 'nodejs-order-book'].includes(only), `ONLY=${only ?? ''}: not a side`);
 const dataDir = process.env['DATA_DIR'] ?? new URL('../../shared/data/', import.meta.url).pathname;
 const prefix = `${dataDir}/AAPL_2012-06-21_34200000_37800000_`;
 
@@ -62,19 +71,42 @@ function toNobOps(recorded: readonly RecordedCommand[]): NobOp[] {
   return ops;
 }
 
-function runRaftex(recorded: readonly RecordedCommand[]): { ms: number; exchange: Exchange } {
-  const exchange = new Exchange();
-  const started = performance.now();
-  for (let i = 0; i < recorded.length; i++) {
-    const r = recorded[i]!;
-    exchange.apply(r.command, { logIndex: r.logIndex, timestampMs: r.timestampMs });
-  }
-  return { ms: performance.now() - started, exchange };
+setFlagsFromString('--expose-gc');
+const fullGc = runInNewContext('gc') as () => void;
+
+/** Wall and CPU milliseconds since `start()`. */
+interface Timing {
+  ms: number;
+  cpuMs: number;
 }
 
-function runNob(ops: readonly NobOp[]): { ms: number; book: OrderBook } {
+function start(): () => Timing {
+  fullGc();
+  const wall = performance.now();
+  const cpu = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu);
+    return { ms: performance.now() - wall, cpuMs: (used.user + used.system) / 1000 };
+  };
+}
+
+/** Sink for the events read in `withEvents` runs, so the reads cannot be optimised away. */
+let eventsRead = 0;
+
+function runRaftex(recorded: readonly RecordedCommand[], withEvents: boolean): Timing & { exchange: Exchange } {
+  const exchange = new Exchange();
+  const stop = start();
+  for (let i = 0; i < recorded.length; i++) {
+    const r = recorded[i]!;
+    const result = exchange.apply(r.command, { logIndex: r.logIndex, timestampMs: r.timestampMs });
+    if (withEvents) eventsRead += result.events.length;
+  }
+  return { ...stop(), exchange };
+}
+
+function runNob(ops: readonly NobOp[]): Timing & { book: OrderBook } {
   const book = new OrderBook();
-  const started = performance.now();
+  const stop = start();
   for (let i = 0; i < ops.length; i++) {
     const o = ops[i]!;
     switch (o.op) {
@@ -91,7 +123,7 @@ function runNob(ops: readonly NobOp[]): { ms: number; book: OrderBook } {
         assertNever(o);
     }
   }
-  return { ms: performance.now() - started, book };
+  return { ...stop(), book };
 }
 
 function median(xs: number[]): number {
@@ -105,30 +137,32 @@ function main(): void {
   const recorded: RecordedCommand[] = [];
   replayInProcess(messages, { symbol: 'AAPL', seedBook, record: recorded });
   const ops = toNobOps(recorded);
-  const raftexRates: number[] = [];
-  const nobRates: number[] = [];
-  let last: { exchange: Exchange; book: OrderBook } | null = null;
+  type Which = 'raftex' | 'raftex+events' | 'nodejs-order-book';
+  const all: Which[] = ['raftex', 'raftex+events', 'nodejs-order-book'];
+  const sides = all.filter((w) => only === undefined || w === only);
+  const wallRates = new Map<Which, number[]>(sides.map((w) => [w, []]));
+  const cpuRates = new Map<Which, number[]>(sides.map((w) => [w, []]));
+  const last: { exchange: Exchange | null; book: OrderBook | null } = { exchange: null, book: null };
   for (let r = 0; r < rounds; r++) {
-    // Alternate which goes first so warm-up and GC drift do not favour one side.
-    const order = (r % 2 === 0 ? ['raftex', 'nob'] : ['nob', 'raftex'])
-      .filter((w) => only === undefined || (only === 'raftex') === (w === 'raftex'));
-    let exchange: Exchange | null = null;
-    let book: OrderBook | null = null;
+    // Rotate which goes first so warm-up and GC drift do not favour one side.
+    const order = sides.map((_, i) => sides[(i + r) % sides.length]!);
     for (const which of order) {
-      if (which === 'raftex') {
-        const res = runRaftex(recorded);
-        raftexRates.push((messages.length * 1000) / res.ms);
-        exchange = res.exchange;
-      } else {
+      let t: Timing;
+      if (which === 'nodejs-order-book') {
         const res = runNob(ops);
-        nobRates.push((messages.length * 1000) / res.ms);
-        book = res.book;
+        last.book = res.book;
+        t = res;
+      } else {
+        const res = runRaftex(recorded, which === 'raftex+events');
+        last.exchange = res.exchange;
+        t = res;
       }
+      wallRates.get(which)!.push((messages.length * 1000) / t.ms);
+      cpuRates.get(which)!.push((messages.length * 1000) / t.cpuMs);
     }
-    last = { exchange: exchange!, book: book! };
   }
   // Same work: both books must end with the same top of book.
-  if (last !== null && only === undefined) {
+  if (last.exchange !== null && last.book !== null) {
     const ours = last.exchange.orderBook('AAPL', 1);
     const depth = last.book.depth();
     // Pick the best levels by price rather than trusting the library's iteration order.
@@ -140,13 +174,16 @@ function main(): void {
       console.error(`bench:matching: warning: final tops differ: raftex ${JSON.stringify(ours)} nodejs-order-book bid ${JSON.stringify(theirBid)} ask ${JSON.stringify(theirAsk)}`);
     }
   }
+  const wall = (w: Which): number => median(wallRates.get(w)!);
+  const cpu = (w: Which): number => median(cpuRates.get(w)!);
   if (only !== undefined) {
-    console.log(`bench:matching ${only}=${Math.round(median(only === 'raftex' ? raftexRates : nobRates))} (one side only)`);
+    const w = only as Which;
+    console.log(`bench:matching ${w}=${Math.round(wall(w))} cpu:${w}=${Math.round(cpu(w))} (one side only; events read ${eventsRead})`);
     return;
   }
-  const ours = median(raftexRates);
-  const theirs = median(nobRates);
-  console.log(`bench:matching raftex=${Math.round(ours)} nodejs-order-book=${Math.round(theirs)} ratio=${(ours / theirs).toFixed(2)}`);
+  const nob = 'nodejs-order-book';
+  console.log(`bench:matching raftex=${Math.round(wall('raftex'))} nodejs-order-book=${Math.round(wall(nob))} ratio=${(wall('raftex') / wall(nob)).toFixed(2)}`);
+  console.log(`bench:matching cpu-time raftex=${Math.round(cpu('raftex'))} raftex+events=${Math.round(cpu('raftex+events'))} nodejs-order-book=${Math.round(cpu(nob))} ratio=${(cpu('raftex') / cpu(nob)).toFixed(2)} ratio+events=${(cpu('raftex+events') / cpu(nob)).toFixed(2)} (${rounds} rounds, median msgs/s)`);
 }
 
 main();

@@ -1,48 +1,126 @@
 /**
- * A Map that keeps at most `max` keys, evicting the oldest inserted first. Eviction order is kept
- * in an explicit FIFO array rather than by iterating the Map from its start: V8 leaves deleted
- * entries in place until the table is rebuilt, so "first key" after many front deletions walks
- * all of them, and a full table would make every insert O(n).
+ * A string-keyed map that keeps at most `max` keys, evicting the oldest inserted first: the
+ * idempotency (dedup) tables, one per account and kind, up to 100k keys each.
+ *
+ * Why not a JS Map: a lookup that misses (the normal case: a new client order id) walks a hash
+ * chain whose entries point at key strings scattered over the heap, a cache miss per entry, and
+ * each place does a miss and then an insert. Here the probe runs over a flat Int32Array of entry
+ * positions plus an Int32Array of the entries' hashes, and a key string is only touched when its
+ * hash matches. Entries live in FIFO arrays (keys, values, hashes) in insertion order, so
+ * eviction and `entries()` need no Map iteration (V8 leaves deleted Map entries in place until it
+ * rebuilds, which made "oldest key" scans O(n)).
+ *
+ * Open addressing with linear probing, load factor at most 1/2, backward-shift deletion (no
+ * tombstones). Positions are absolute FIFO indexes + 1 (0 = empty slot); compacting the FIFO's
+ * consumed prefix rebuilds the table from the stored hashes.
  */
 import { fail } from './assert.js';
 
-/** Consumed FIFO slots tolerated before compacting the FIFO array. */
+/** Consumed FIFO slots tolerated before compacting the FIFO arrays. */
 const fifoCompactMin = 1024;
+/** Initial (and smallest) probe table size; a power of two. */
+const tableSizeMin = 16;
+
+/** FNV-1a over the UTF-16 code units: cheap for short ids, and deterministic (not V8's seeded hash). */
+function hashOf(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+  return h;
+}
 
 export class BoundedMap<V> {
-  private readonly map = new Map<string, V>();
-  private fifo: string[] = [];
+  private keys: (string | undefined)[] = [];
+  private values: (V | undefined)[] = [];
+  private hashes: number[] = [];
+  /** FIFO index of the oldest entry still held. */
   private head = 0;
+  /** Probe table: FIFO index + 1 of an entry, 0 for an empty slot. */
+  private table = new Int32Array(tableSizeMin);
+  private mask = tableSizeMin - 1;
 
   constructor(readonly max: number) {
     if (!Number.isSafeInteger(max) || max < 1) fail(`BoundedMap: bad max ${max}`);
   }
 
   get size(): number {
-    return this.map.size;
+    return this.keys.length - this.head;
   }
 
   get(key: string): V | undefined {
-    return this.map.get(key);
+    const h = hashOf(key);
+    const table = this.table;
+    const mask = this.mask;
+    for (let i = h & mask; ; i = (i + 1) & mask) {
+      const e = table[i]!;
+      if (e === 0) return undefined;
+      if (this.hashes[e - 1] === h && this.keys[e - 1] === key) return this.values[e - 1];
+    }
   }
 
   /** Adds a NEW key (a bug to add one twice); evicts the oldest key beyond `max`. */
   add(key: string, value: V): void {
-    const before = this.map.size;
-    this.map.set(key, value);
-    if (this.map.size !== before + 1) fail(`BoundedMap: key ${key} added twice`);
-    this.fifo.push(key);
-    if (this.map.size > this.max) {
-      this.map.delete(this.fifo[this.head++]!);
-      if (this.head >= fifoCompactMin && this.head * 2 >= this.fifo.length) {
-        this.fifo = this.fifo.slice(this.head);
-        this.head = 0;
-      }
+    const h = hashOf(key);
+    const mask = this.mask;
+    let i = h & mask;
+    for (; ; i = (i + 1) & mask) {
+      const e = this.table[i]!;
+      if (e === 0) break;
+      if (this.hashes[e - 1] === h && this.keys[e - 1] === key) fail(`BoundedMap: key ${key} added twice`);
     }
+    this.table[i] = this.keys.length + 1;
+    this.keys.push(key);
+    this.values.push(value);
+    this.hashes.push(h);
+    if (this.size > this.max) this.evictOldest();
+    if (this.size * 2 > this.table.length) this.rebuild(this.table.length * 2);
   }
 
   /** Entries oldest first. */
-  entries(): IterableIterator<[string, V]> {
-    return this.map.entries();
+  *entries(): Generator<[string, V]> {
+    for (let p = this.head; p < this.keys.length; p++) yield [this.keys[p]!, this.values[p] as V];
+  }
+
+  private evictOldest(): void {
+    const pos = this.head;
+    const mask = this.mask;
+    const table = this.table;
+    let i = this.hashes[pos]! & mask;
+    while (table[i] !== pos + 1) i = (i + 1) & mask;
+    // Backward-shift deletion: pull later entries of the probe run into the hole, so every
+    // entry stays reachable from its home slot without tombstones.
+    let hole = i;
+    for (let j = (i + 1) & mask; table[j] !== 0; j = (j + 1) & mask) {
+      const home = this.hashes[table[j]! - 1]! & mask;
+      // The entry at j may move to the hole unless its home lies cyclically in (hole, j].
+      const inRun = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (!inRun) {
+        table[hole] = table[j]!;
+        hole = j;
+      }
+    }
+    table[hole] = 0;
+    this.keys[pos] = undefined;
+    this.values[pos] = undefined;
+    this.head++;
+    if (this.head >= fifoCompactMin && this.head * 2 >= this.keys.length) {
+      this.keys = this.keys.slice(this.head);
+      this.values = this.values.slice(this.head);
+      this.hashes = this.hashes.slice(this.head);
+      this.head = 0;
+      this.rebuild(this.table.length);
+    }
+  }
+
+  /** Re-inserts every held entry into a fresh table of `size` slots (a power of two). */
+  private rebuild(size: number): void {
+    const table = new Int32Array(size);
+    const mask = size - 1;
+    for (let p = this.head; p < this.keys.length; p++) {
+      let i = this.hashes[p]! & mask;
+      while (table[i] !== 0) i = (i + 1) & mask;
+      table[i] = p + 1;
+    }
+    this.table = table;
+    this.mask = mask;
   }
 }

@@ -8,6 +8,7 @@ import type { AssetInfo, CompiledConfig, MarketInfo } from './config.js';
 import { Account, type Balance } from './ledger.js';
 import { formatSteps } from './money.js';
 import { OrderBook, orderSeqOf, type Order } from './order-book.js';
+import { OrderIndex } from './order-index.js';
 import type { BalanceView, OrderView } from './types.js';
 
 export class ExchangeState {
@@ -18,7 +19,7 @@ export class ExchangeState {
    * placement order. Closed orders stay so queries can show them and so cancelling one is
    * answered `orderNotOpen` rather than `unknownOrder`.
    */
-  readonly orders = new Map<number, Order>();
+  readonly orders = new OrderIndex();
   /** Ids of closed orders still in `orders`, oldest first from `closedHead` (a FIFO). */
   closedIds: number[] = [];
   closedHead = 0;
@@ -61,9 +62,7 @@ export class ExchangeState {
 
   /** Registers a new order (before it matches). */
   register(order: Order): void {
-    const before = this.orders.size;
-    this.orders.set(order.seq, order);
-    if (this.orders.size !== before + 1) fail(`order id ${order.id} reused`);
+    this.orders.add(order);
   }
 
   /** Lists a resting order under its account. */

@@ -90,6 +90,11 @@ export class Account {
     return b;
   }
 
+  /** The balance of `asset`, or null when the account never touched it. */
+  balanceOrNull(asset: string): Balance | null {
+    return this.balances.get(asset) ?? null;
+  }
+
   /** Available units of `asset` without creating a balance. */
   available(asset: string): number {
     return this.balances.get(asset)?.available ?? 0;

@@ -20,7 +20,8 @@ import { type ExchangeState, lotsText, notional, priceText } from './exchange-st
 import { type Account, samePlaceOrder } from './ledger.js';
 import { countSteps } from './money.js';
 import { type BookSide, Order, type OrderBook } from './order-book.js';
-import type { ApplyContext, ApplyResult, CancelCause, Event, PlaceOrderCommand, RejectReason, Reply, TradeView } from './types.js';
+import { PlacedResult, type PlacementEnd } from './apply-results.js';
+import type { ApplyContext, ApplyResult, CancelCause, PlaceOrderCommand, RejectReason, Reply, TradeView } from './types.js';
 
 function rejectOrder(cmd: PlaceOrderCommand, reason: RejectReason, message: string, ctx: ApplyContext): ApplyResult {
   return {
@@ -38,15 +39,14 @@ export function applyPlaceOrder(state: ExchangeState, cmd: PlaceOrderCommand, ct
     return rejectOrder(cmd, 'duplicateKeyMismatch', `client order id ${cmd.clientOrderId} was already used with different fields`, ctx);
   }
   const result = placeFresh(state, account, cmd, ctx);
-  // An accepted order is its own idempotency record (the reply is rebuilt from it on a retry);
-  // a rejection keeps its reply.
-  const record = result.order ?? { command: cmd, reply: result.reply };
-  account.orderKeys.add(cmd.clientOrderId, record);
-  return { reply: result.reply, events: result.events };
+  // An accepted order is its own idempotency record (placeFresh adds it; the reply is rebuilt
+  // from it on a retry); a rejection keeps its reply.
+  if (!(result instanceof PlacedResult)) account.orderKeys.add(cmd.clientOrderId, { command: cmd, reply: result.reply });
+  return result;
 }
 
 /** The PlaceOrder reply of an accepted order: its state right after its own entry. */
-export function placedReply(order: Order): Reply {
+export function placedReply(order: Order): Extract<Reply, { kind: 'order' }> {
   const m = order.market;
   return {
     kind: 'order', logIndex: order.seq, orderId: order.id, status: order.placedStatus,
@@ -56,7 +56,16 @@ export function placedReply(order: Order): Reply {
   };
 }
 
-function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderCommand, ctx: ApplyContext): ApplyResult & { order?: Order } {
+/** What `match` found, besides the trades it pushed onto the taker. */
+interface MatchOutcome {
+  /** The cancel cause for a remainder that may not rest, or null when the remainder (if any) rests. */
+  cause: CancelCause | null;
+  /** Per trade, the maker's id when that trade filled it; null while no maker filled. */
+  makersFilled: (string | null)[] | null;
+}
+
+/** Places a fresh order: a PlacedResult (the order recorded as its own idempotency record) or a rejection. */
+function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderCommand, ctx: ApplyContext): ApplyResult {
   const book = state.books.get(cmd.symbol);
   if (!book) return rejectOrder(cmd, 'unknownSymbol', `unknown symbol ${cmd.symbol}`, ctx);
   const m = book.market;
@@ -76,18 +85,21 @@ function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderComma
     return rejectOrder(cmd, 'invalidCommand', 'a market order takes no price and is IOC or FOK', ctx);
   }
   const isBuy = cmd.side === 'buy';
-  const opposite = book.oppositeOf(cmd.side);
+  const opposite = isBuy ? book.asks : book.bids;
+  // The balance this order reserves from (or, for a market buy, pays from).
+  const funding = isBuy ? account.balanceOrNull(m.quote.name) : account.balanceOrNull(m.base.name);
+  const available = funding === null ? 0 : funding.available;
   if (!isBuy) {
-    if (account.available(m.base.name) < lots) {
+    if (available < lots) {
       return rejectOrder(cmd, 'insufficientFunds', `available ${m.base.name} does not cover ${cmd.quantity}`, ctx);
     }
   } else if (isLimit) {
-    if (account.available(m.quote.name) < notional(m, priceTicks, lots)) {
+    if (available < notional(m, priceTicks, lots)) {
       return rejectOrder(cmd, 'insufficientFunds', `available ${m.quote.name} does not cover ${cmd.quantity} x ${cmd.price ?? ''}`, ctx);
     }
   } else {
     const best = opposite.best();
-    if (best !== undefined && account.available(m.quote.name) < notional(m, best.priceTicks, 1)) {
+    if (best !== undefined && available < notional(m, best.priceTicks, 1)) {
       return rejectOrder(cmd, 'insufficientFunds', `available ${m.quote.name} does not cover one lot at the best ask`, ctx);
     }
   }
@@ -97,36 +109,54 @@ function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderComma
 
   const order = new Order(ctx.logIndex, account.id, m, cmd.side, priceTicks, lots, cmd);
   state.register(order);
-  const events: Event[] = [{
-    type: 'orderAccepted', orderId: order.id, accountId: account.id, clientOrderId: cmd.clientOrderId, symbol: m.symbol,
-    side: cmd.side, orderType: cmd.orderType, timeInForce: cmd.timeInForce,
-    price: isLimit ? priceText(m, priceTicks) : null, quantity: lotsText(m, lots),
-  }];
-  if (!isBuy) account.balance(m.base.name).reserve(lots);
-  else if (isLimit) account.balance(m.quote.name).reserve(notional(m, priceTicks, lots));
+  if (!isBuy || isLimit) {
+    // The checks above found enough available, so the balance exists.
+    if (funding === null) fail(`reserving from a missing balance of ${account.id}`);
+    funding.reserve(isBuy ? notional(m, priceTicks, lots) : lots);
+  }
 
-  const cause: CancelCause | null = cmd.timeInForce === 'fok' && !fillable(opposite, order, account)
-    ? 'fok'
-    : match(state, book, opposite, order, account, ctx, events);
+  let outcome: MatchOutcome;
+  if (cmd.timeInForce === 'fok' && !fillable(opposite, order, account)) outcome = { cause: 'fok', makersFilled: null };
+  else if (opposite.best() === undefined) outcome = noMatch(order);
+  else outcome = match(state, book, opposite, order, account, ctx);
+  const cause = outcome.cause;
 
+  let end: PlacementEnd;
+  let cancelledLots = 0;
   if (order.remainingLots === 0) {
     state.close(order, 'filled', account);
-    events.push({ type: 'orderFilled', orderId: order.id, accountId: account.id });
+    end = 'filled';
   } else if (cause === null) {
     assert(isLimit && cmd.timeInForce === 'gtc', 'only a GTC limit order rests');
     order.status = order.filledLots > 0 ? 'partiallyFilled' : 'new';
     book.sideOf(cmd.side).add(order);
     state.addOpen(order, account);
+    end = 'rested';
   } else {
     assert(cause !== 'fok' || order.filledLots === 0, 'a FOK order traded and was then cancelled');
     releaseRemainder(account, order);
-    events.push({ type: 'orderCancelled', orderId: order.id, accountId: account.id, cause, cancelledQuantity: lotsText(m, order.remainingLots) });
+    cancelledLots = order.remainingLots;
     state.close(order, 'cancelled', account);
+    end = cause;
   }
   order.placedStatus = order.status;
   order.placedFilledLots = order.filledLots;
   order.placedRemainingLots = order.isOpen ? order.remainingLots : 0;
-  return { reply: placedReply(order), events, order };
+  account.orderKeys.add(cmd.clientOrderId, order);
+  const reply = placedReply(order);
+  return new PlacedResult(reply, order.id, cmd, m, priceTicks, lots, reply.trades, outcome.makersFilled, end, cancelledLots);
+}
+
+const restsOutcome: MatchOutcome = { cause: null, makersFilled: null };
+const iocOutcome: MatchOutcome = { cause: 'ioc', makersFilled: null };
+const marketOutcome: MatchOutcome = { cause: 'market', makersFilled: null };
+
+/** `match` against an empty opposite side (the common case for a resting order): nothing trades. */
+function noMatch(taker: Order): MatchOutcome {
+  if (taker.orderType === 'market') return marketOutcome;
+  if (taker.timeInForce === 'ioc') return iocOutcome;
+  assert(taker.timeInForce === 'gtc', 'a FOK order passed its check but did not fill');
+  return restsOutcome;
 }
 
 /** Gives back what the unfilled rest of `order` had reserved (nothing for a market buy). */
@@ -144,16 +174,15 @@ function crosses(order: Order, levelPrice: number): boolean {
 
 /**
  * Matches `taker` against `opposite` until filled, out of crossing liquidity, stopped by its own
- * resting order, or (market buy) out of cash. Returns the cancel cause for a remainder that may
- * not rest, or null when the remainder (if any) rests.
+ * resting order, or (market buy) out of cash. Trades go onto `taker.placedTrades`.
  */
 function match(
-  state: ExchangeState, book: OrderBook, opposite: BookSide, taker: Order, account: Account,
-  ctx: ApplyContext, events: Event[],
-): CancelCause | null {
+  state: ExchangeState, book: OrderBook, opposite: BookSide, taker: Order, account: Account, ctx: ApplyContext,
+): MatchOutcome {
   const m = book.market;
   const marketBuy = taker.orderType === 'market' && taker.side === 'buy';
   let stopped: CancelCause | null = null;
+  let makersFilled: (string | null)[] | null = null;
   while (taker.remainingLots > 0) {
     const level = opposite.best();
     if (level === undefined || !crosses(taker, level.priceTicks)) break;
@@ -175,16 +204,20 @@ function match(
     const trades = (taker.placedTrades ??= []);
     const trade = execute(state, opposite, taker, maker, fill, ctx, trades.length + 1, account);
     trades.push(trade);
-    events.push({ type: 'tradeExecuted', trade });
-    if (maker.status === 'filled') events.push({ type: 'orderFilled', orderId: maker.id, accountId: maker.accountId });
+    if (maker.status === 'filled') {
+      makersFilled ??= [];
+      while (makersFilled.length < trades.length - 1) makersFilled.push(null);
+      makersFilled.push(maker.id);
+    }
     if (stopped !== null) break;
   }
-  if (taker.remainingLots === 0) return null;
-  if (stopped !== null) return stopped;
-  if (taker.orderType === 'market') return 'market';
-  if (taker.timeInForce === 'ioc') return 'ioc';
-  assert(taker.timeInForce === 'gtc', 'a FOK order passed its check but did not fill');
-  return null;
+  let cause: CancelCause | null = null;
+  if (taker.remainingLots === 0) cause = null;
+  else if (stopped !== null) cause = stopped;
+  else if (taker.orderType === 'market') cause = 'market';
+  else if (taker.timeInForce === 'ioc') cause = 'ioc';
+  else assert(taker.timeInForce === 'gtc', 'a FOK order passed its check but did not fill');
+  return { cause, makersFilled };
 }
 
 /** One trade of `lots` at the maker's price: moves cash and shares, updates both orders and the level. */

@@ -26,6 +26,8 @@ export class Order {
   placedFilledLots = 0;
   placedRemainingLots = 0;
   placedTrades: TradeView[] | null = null;
+  /** `O<seq>`: built once, since every reply and event of the order names it. */
+  readonly id: string;
 
   constructor(
     /** The log index of the PlaceOrder entry; the order id is `O<seq>`. */
@@ -43,11 +45,8 @@ export class Order {
      * every order (the engine holds many) small.
      */
     readonly command: PlaceOrderCommand,
-  ) {}
-
-  /** `O<seq>`, built on demand rather than stored in every order. */
-  get id(): string {
-    return `O${this.seq}`;
+  ) {
+    this.id = `O${seq}`;
   }
 
   get clientOrderId(): string {

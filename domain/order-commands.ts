@@ -11,23 +11,23 @@ import { type ExchangeState, lotsText, notional } from './exchange-state.js';
 import { rejectCommand } from './funds-commands.js';
 import { releaseRemainder } from './matching.js';
 import { countSteps } from './money.js';
-import type { Order } from './order-book.js';
+import { Order } from './order-book.js';
+import { CancelledResult, ReducedResult } from './apply-results.js';
 import type { ApplyContext, ApplyResult, CancelOrderCommand, ReduceOrderCommand } from './types.js';
 
-type Lookup = { ok: true; order: Order } | { ok: false; result: ApplyResult };
-
-function findOwnOpenOrder(state: ExchangeState, cmd: CancelOrderCommand | ReduceOrderCommand, ctx: ApplyContext): Lookup {
+/** The caller's own open order named by `cmd`, or the rejection to answer instead. */
+function findOwnOpenOrder(state: ExchangeState, cmd: CancelOrderCommand | ReduceOrderCommand, ctx: ApplyContext): Order | ApplyResult {
   const order = state.order(cmd.orderId);
   if (order === undefined) {
-    return { ok: false, result: rejectCommand(cmd.type, cmd.accountId, 'unknownOrder', `unknown order ${cmd.orderId}`, ctx) };
+    return rejectCommand(cmd.type, cmd.accountId, 'unknownOrder', `unknown order ${cmd.orderId}`, ctx);
   }
   if (order.accountId !== cmd.accountId) {
-    return { ok: false, result: rejectCommand(cmd.type, cmd.accountId, 'notOrderOwner', `order ${cmd.orderId} belongs to another account`, ctx) };
+    return rejectCommand(cmd.type, cmd.accountId, 'notOrderOwner', `order ${cmd.orderId} belongs to another account`, ctx);
   }
   if (order.status === 'filled' || order.status === 'cancelled') {
-    return { ok: false, result: rejectCommand(cmd.type, cmd.accountId, 'orderNotOpen', `order ${cmd.orderId} is ${order.status}`, ctx) };
+    return rejectCommand(cmd.type, cmd.accountId, 'orderNotOpen', `order ${cmd.orderId} is ${order.status}`, ctx);
   }
-  return { ok: true, order };
+  return order;
 }
 
 /** Takes a resting order off the book, releases its remainder and closes it as cancelled. */
@@ -42,20 +42,18 @@ function cancelResting(state: ExchangeState, order: Order): number {
 }
 
 export function applyCancelOrder(state: ExchangeState, cmd: CancelOrderCommand, ctx: ApplyContext): ApplyResult {
-  const found = findOwnOpenOrder(state, cmd, ctx);
-  if (!found.ok) return found.result;
-  const order = found.order;
+  const order = findOwnOpenOrder(state, cmd, ctx);
+  if (!(order instanceof Order)) return order;
   const cancelled = lotsText(order.market, cancelResting(state, order));
-  return {
-    reply: { kind: 'cancel', logIndex: ctx.logIndex, orderId: order.id, status: 'cancelled', cancelledQuantity: cancelled },
-    events: [{ type: 'orderCancelled', orderId: order.id, accountId: order.accountId, cause: 'user', cancelledQuantity: cancelled }],
-  };
+  return new CancelledResult(
+    { kind: 'cancel', logIndex: ctx.logIndex, orderId: order.id, status: 'cancelled', cancelledQuantity: cancelled },
+    order.id, order.accountId, 'user', cancelled,
+  );
 }
 
 export function applyReduceOrder(state: ExchangeState, cmd: ReduceOrderCommand, ctx: ApplyContext): ApplyResult {
-  const found = findOwnOpenOrder(state, cmd, ctx);
-  if (!found.ok) return found.result;
-  const order = found.order;
+  const order = findOwnOpenOrder(state, cmd, ctx);
+  if (!(order instanceof Order)) return order;
   const m = order.market;
   const lots = countSteps(cmd.quantity, m.lot);
   if (typeof lots !== 'number' || lots === 0) {
@@ -65,10 +63,10 @@ export function applyReduceOrder(state: ExchangeState, cmd: ReduceOrderCommand, 
     const cancelled = cancelResting(state, order);
     // The reduced total is what had filled: the whole remainder was taken off.
     order.quantityLots = order.filledLots;
-    return {
-      reply: { kind: 'reduce', logIndex: ctx.logIndex, orderId: order.id, status: 'cancelled', remainingQuantity: lotsText(m, 0) },
-      events: [{ type: 'orderCancelled', orderId: order.id, accountId: order.accountId, cause: 'reduced', cancelledQuantity: lotsText(m, cancelled) }],
-    };
+    return new CancelledResult(
+      { kind: 'reduce', logIndex: ctx.logIndex, orderId: order.id, status: 'cancelled', remainingQuantity: lotsText(m, 0) },
+      order.id, order.accountId, 'reduced', lotsText(m, cancelled),
+    );
   }
   const account = state.accounts.get(order.accountId)!;
   order.quantityLots -= lots;
@@ -76,11 +74,8 @@ export function applyReduceOrder(state: ExchangeState, cmd: ReduceOrderCommand, 
   if (order.side === 'sell') account.balance(m.base.name).release(lots);
   else account.balance(m.quote.name).release(notional(m, order.priceTicks, lots));
   const remaining = lotsText(m, order.remainingLots);
-  return {
-    reply: { kind: 'reduce', logIndex: ctx.logIndex, orderId: order.id, status: order.status, remainingQuantity: remaining },
-    events: [{
-      type: 'orderReduced', orderId: order.id, accountId: order.accountId, reducedBy: lotsText(m, lots),
-      quantity: lotsText(m, order.quantityLots), remainingQuantity: remaining,
-    }],
-  };
+  return new ReducedResult(
+    { kind: 'reduce', logIndex: ctx.logIndex, orderId: order.id, status: order.status, remainingQuantity: remaining },
+    order.id, order.accountId, lotsText(m, lots), lotsText(m, order.quantityLots), remaining,
+  );
 }

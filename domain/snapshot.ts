@@ -11,6 +11,7 @@ import { assert, assertNever, fail } from './assert.js';
 import type { CompiledConfig } from './config.js';
 import { ExchangeState } from './exchange-state.js';
 import { Order, type BookSide } from './order-book.js';
+import type { OrderIndex } from './order-index.js';
 import type { DedupEntry } from './ledger.js';
 import type { DepositCommand, OrderStatus, OrderType, PlaceOrderCommand, Reply, Side, TimeInForce, TradeView, WithdrawCommand } from './types.js';
 
@@ -116,7 +117,7 @@ function restoreOrder(config: CompiledConfig, r: OrderRecord): Order {
   return o;
 }
 
-function restoreSide(side: BookSide, levels: LevelRecord[], orders: ReadonlyMap<number, Order>): void {
+function restoreSide(side: BookSide, levels: LevelRecord[], orders: OrderIndex): void {
   for (const [price, seqs] of levels) {
     for (const seq of seqs) {
       const o = orders.get(seq);

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { defaultExchangeConfig, Exchange } from '../../domain/index.js';
 import { BoundedMap } from '../../domain/bounded-map.js';
 import { Harness, orderIdOf } from './harness.js';
+import { SeededRng } from '../../src/raft/rng.js';
 
 describe('BoundedMap', () => {
   it('keeps the last max keys in insertion order across many evictions and compactions', () => {
@@ -17,6 +18,32 @@ describe('BoundedMap', () => {
     expect(m.get('k4900')).toBeUndefined();
     expect(() => m.add('k0', 1)).toThrow(/added twice/);
   });
+});
+
+describe('BoundedMap against a model', () => {
+  const seeds = process.env.SEED !== undefined ? [Number(process.env.SEED)] : [7, 8];
+  for (const seed of seeds) {
+    it(`agrees with the last-max-keys model over random adds and lookups (SEED=${seed})`, () => {
+      const rng = new SeededRng(seed);
+      const max = 1 + rng.nextInt(300);
+      const m = new BoundedMap<number>(max);
+      const inserted: string[] = [];
+      for (let step = 0; step < 20_000; step++) {
+        // Few distinct keys, so evicted keys come back and probe runs collide and wrap.
+        const key = `k${rng.nextInt(3 * max)}`;
+        const live = inserted.slice(-max);
+        const at = live.lastIndexOf(key);
+        const expected = at < 0 ? undefined : inserted.length - live.length + at;
+        if (m.get(key) !== expected) throw new Error(`SEED=${seed} step ${step}: get(${key}) = ${m.get(key)}, expected ${expected}`);
+        if (expected === undefined) {
+          m.add(key, inserted.length);
+          inserted.push(key);
+        }
+      }
+      expect(m.size).toBe(Math.min(max, inserted.length));
+      expect([...m.entries()].map(([k]) => k), `SEED=${seed}`).toEqual(inserted.slice(-max));
+    });
+  }
 });
 
 describe('closed-order memory', () => {
