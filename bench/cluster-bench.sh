@@ -2,13 +2,21 @@
 # npm run bench:cluster — raftex (3 nodes, fsync on) and etcd (3 members) on this machine, in the
 # same run, through the same closed-loop load generator (../shared/bench/etcd/load.mjs), at
 # concurrency 1, 16, 64 and 256; then the raftex/etcd ratio per concurrency.
-# Needs etcd-server (apt-get install -y etcd-server). Knobs: REPEAT, RUN_SECONDS, CONCURRENCIES.
+# Needs etcd-server (apt-get install -y etcd-server). Knobs: REPEAT, RUN_SECONDS, CONCURRENCIES;
+# RAFTEX_ROOT (bench a tree built elsewhere, skip the build), RAFTEX_BENCH_BASE_PORT (default 7101),
+# RAFTEX_NODE_FLAGS (V8 flags of the nodes, see systems/raftex.sh).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${RAFTEX_SHARED:-$ROOT/../shared}
 OUT=${1:-/tmp/raftex-bench-cluster-$(date -u +%Y%m%dT%H%M%SZ)}
 command -v etcd >/dev/null || { echo "bench:cluster needs etcd: apt-get install -y etcd-server" >&2; exit 1; }
-[[ -f $ROOT/dist/src/cli/main.js ]] || (cd "$ROOT" && npm run build >&2)
+# Benchmark the code as it is now, not a stale dist/. RAFTEX_ROOT=<dir with bin/ and dist/> runs a
+# tree built elsewhere instead (then nothing is built). tsc emits even when it reports type errors,
+# so a tree mid-edit elsewhere still gets benchmarked; the warning says so.
+if [[ -z ${RAFTEX_ROOT:-} ]]; then
+  (cd "$ROOT" && npm run build >&2) || echo "bench:cluster: the build reported errors; benchmarking what it emitted" >&2
+  [[ -f $ROOT/dist/src/cli/main.js ]] || { echo "bench:cluster: no dist/src/cli/main.js after the build" >&2; exit 1; }
+fi
 SYSTEMS=${SYSTEMS:-"etcd raftex"} EXTRA_SYSTEMS_DIR=$ROOT/bench/systems \
   "$SHARED/bench/etcd/run-bench.sh" "$OUT" >/dev/null
 node - "$OUT/results.jsonl" <<'JS'

@@ -335,5 +335,9 @@ export function statusToProto(s: NodeStatus): GetStatusResponse {
       ? s.followers.map((f) => ({ id: f.id, matchIndex: f.matchIndex, nextIndex: f.nextIndex }))
       : [],
     stateHash: s.stateHash,
+    appendRejectionsSent: s.counters?.appendRejectionsSent ?? 0,
+    appendRejectionsReceived: s.counters?.appendRejectionsReceived ?? 0,
+    fsyncs: s.counters?.fsyncs ?? 0,
+    entriesPersisted: s.counters?.entriesPersisted ?? 0,
   };
 }

@@ -4,7 +4,9 @@
 import { Command } from 'commander';
 import { addClientOptions, registerClientCommands } from './client-commands.js';
 import { registerStatusCommand } from './status-command.js';
+import { registerTransferLeaderCommand } from './transfer-leader-command.js';
 import { registerNodeCommands } from './node-commands.js';
+import { registerReplayCommand } from './replay-command.js';
 
 /** Builds the `raftex` program with every subcommand registered. */
 export function buildProgram(): Command {
@@ -15,5 +17,7 @@ export function buildProgram(): Command {
   registerNodeCommands(program);
   registerClientCommands(program);
   registerStatusCommand(program);
+  registerTransferLeaderCommand(program);
+  registerReplayCommand(program);
   return program;
 }

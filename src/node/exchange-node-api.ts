@@ -48,6 +48,20 @@ export interface NodeStatus {
   /** Leader only. */
   readonly followers: readonly FollowerStatus[];
   readonly stateHash: string;
+  /** Runtime counters since this node process started (optional: fakes may leave them out). */
+  readonly counters?: NodeCounters;
+}
+
+/** Counters since the node process started (GetStatus fields 11-14). */
+export interface NodeCounters {
+  /** AppendEntries this node rejected as a follower. */
+  readonly appendRejectionsSent: number;
+  /** Rejections of its AppendEntries this node received as a leader. */
+  readonly appendRejectionsReceived: number;
+  /** Storage syncs (one per persisted batch). */
+  readonly fsyncs: number;
+  /** Log entries made durable. */
+  readonly entriesPersisted: number;
 }
 
 export interface ExchangeNodeApi {
@@ -58,6 +72,12 @@ export interface ExchangeNodeApi {
    * DeadlineError when `deadlineMs` (epoch ms) passes, OverloadedError when the proposal queue is full.
    */
   submit(command: Command, deadlineMs: number): Promise<Reply>;
+  /**
+   * Leader only: hand leadership to voter `targetId` (null: the most up-to-date follower) and
+   * resolve with the new leader once it has moved. Throws NotLeaderError on a non-leader,
+   * UnavailableError when the transfer did not complete by `deadlineMs`. Optional: fakes may lack it.
+   */
+  transferLeadership?(targetId: NodeId | null, deadlineMs: number): Promise<{ leaderId: NodeId; term: number }>;
   /**
    * Linearizable read on any node (ReadIndex): waits until this node has applied everything
    * committed when the read started, then runs `read` against the exchange state.

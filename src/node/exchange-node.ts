@@ -7,7 +7,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { Command, Exchange, Reply, TradeView } from '../../domain/index.js';
 import { assert, assertNever } from '../raft/assert.js';
-import type { LogEntry, LogIndex, Message, NodeId, RaftStorageWriter, RoleKind, Term } from '../raft/types.js';
+import type { InstallSnapshot, LogEntry, LogIndex, Message, NodeId, RaftStorageWriter, RoleKind, SnapshotMeta, Term } from '../raft/types.js';
 import { CommittedStream } from './committed-stream.js';
 import {
   NotLeaderError,
@@ -21,6 +21,15 @@ import { Proposals, pendingProposalsMax } from './proposals.js';
 import { RaftDriver, type CoreStatus, type RaftCore } from './raft-driver.js';
 import { AppliedWaiters, ReadIndexer, pendingReadsMax } from './read-index.js';
 import { TradeHistory, defaultTradeHistoryLimits, type TradeHistoryLimits } from './trade-history.js';
+import { Snapshotter, type AppliedPoint, type SnapshotData, type SnapshotPolicy, type SnapshotSink } from './snapshotter.js';
+
+/** How often a leadership transfer checks whether leadership has moved. */
+export const transferPollMs = 5;
+
+/** A transfer to a node that is not a voting member: the caller's mistake (INVALID_ARGUMENT). */
+export class InvalidTargetError extends Error {
+  override readonly name = 'InvalidTargetError';
+}
 
 /** The logging surface the node uses (pino-compatible). */
 export interface NodeLogger {
@@ -28,6 +37,8 @@ export interface NodeLogger {
   debug(obj: object, msg?: string): void;
   warn(obj: object, msg?: string): void;
   error(obj: object, msg?: string): void;
+  /** pino's level check; lets hot paths skip building a debug line nobody will see. */
+  isLevelEnabled?(level: string): boolean;
 }
 
 /**
@@ -58,8 +69,15 @@ export interface ExchangeNodeOptions {
   readonly durable: { readonly term: Term; readonly votedFor: NodeId | null; readonly commitIndex: LogIndex };
   /** Every member including this node (its own --listen for itself). */
   readonly members: readonly { id: NodeId; address: string; voter: boolean }[];
-  /** Builds the exchange projection over the committed entries (called once, in the constructor). */
-  readonly projection: (committed$: Observable<LogEntry>) => NodeProjection;
+  /**
+   * Builds the exchange projection over the committed entries: in the constructor (from
+   * `initialSnapshot`'s bytes, if any) and again whenever a leader's snapshot is installed.
+   */
+  readonly projection: (committed$: Observable<LogEntry>, snapshot?: Uint8Array) => NodeProjection;
+  /** The snapshot storage recovered (its meta is the storage's): the state starts from it. */
+  readonly initialSnapshot?: SnapshotData | null;
+  /** Where to save snapshots and when (absent: never snapshot, and installing one is impossible). */
+  readonly snapshots?: { readonly sink: SnapshotSink; readonly policy: SnapshotPolicy };
   readonly encode: (command: Command) => Uint8Array;
   /** Send a request message to a peer (fire and forget). */
   readonly send: (message: Message) => void;
@@ -80,15 +98,20 @@ export class ExchangeNode implements ExchangeNodeApi {
   readonly nodeId: NodeId;
   readonly driver: RaftDriver;
   /** Every committed entry, in order: the runtime's RxJS view of the log. */
-  readonly committed: CommittedStream;
+  committed: CommittedStream;
   private readonly proposals: Proposals<Reply>;
   private readonly applied: AppliedWaiters;
   private readonly reads: ReadIndexer;
   private readonly tradeHistory: TradeHistory<TradeView>;
   private readonly health: HealthGate;
   private readonly now: () => number;
-  private readonly projection: NodeProjection;
-  private readonly subscriptions: Subscription[] = [];
+  private projection: NodeProjection;
+  private subscriptions: Subscription[] = [];
+  /** The last applied entry (or the snapshot the state came from): what a snapshot records. */
+  private appliedPoint: AppliedPoint = { index: 0, term: 0, timestampMs: 0 };
+  /** Snapshot bytes received from the leader, waiting for the core's Ready to install them. */
+  private receivedSnapshot: SnapshotData | null = null;
+  readonly snapshotter: Snapshotter | null;
   /** The reply the projection emitted for the entry being applied. */
   private lastResult: { readonly index: LogIndex; readonly reply: Reply } | null = null;
   private appliedIndex: LogIndex = 0;
@@ -99,29 +122,36 @@ export class ExchangeNode implements ExchangeNodeApi {
     const limits = options.limits ?? defaultNodeLimits;
     this.nodeId = options.selfId;
     this.now = options.now ?? Date.now;
-    this.committed = new CommittedStream(0);
+    const initial = options.initialSnapshot ?? null;
+    const startIndex = initial?.meta.index ?? 0;
+    if (initial !== null) this.appliedPoint = { index: startIndex, term: initial.meta.term, timestampMs: initial.meta.timestampMs ?? 0 };
+    this.appliedIndex = startIndex;
+    this.committed = new CommittedStream(startIndex);
     this.proposals = new Proposals<Reply>(limits.pendingProposalsMax);
-    this.applied = new AppliedWaiters(0, limits.pendingReadsMax);
+    this.applied = new AppliedWaiters(startIndex, limits.pendingReadsMax);
     this.tradeHistory = new TradeHistory<TradeView>(limits);
     this.health = new HealthGate(options.durable.commitIndex, () => {
       options.logger.info({ applied: this.appliedIndex }, 'node is serving');
       options.onServing?.();
     });
-    this.projection = options.projection(this.committed.entries$);
-    this.subscriptions.push(
-      this.projection.results$.subscribe({
-        next: (result) => (this.lastResult = result),
-        // Applying threw: a broken invariant. This replica's state can no longer be trusted.
-        error: (error: unknown) => this.fatal(error),
-      }),
-      this.projection.trades$.subscribe({ next: (trade) => this.tradeHistory.record(trade), error: () => undefined }),
-    );
+    this.projection = this.buildProjection(initial?.data);
+    const snapshots = options.snapshots;
+    this.snapshotter = snapshots === undefined ? null : new Snapshotter({
+      sink: snapshots.sink,
+      policy: snapshots.policy,
+      capture: () => this.projection.exchange.snapshot(),
+      voters: () => options.members.filter((m) => m.voter).map((m) => m.id),
+      compact: (meta, compactTo) => this.driver.compact(meta, compactTo),
+      fatal: (error) => this.fatal(error),
+      logger: options.logger,
+    }, startIndex);
     this.driver = new RaftDriver(options.core, options.storage, {
       send: options.send,
       apply: (entries) => this.applyCommitted(entries),
       readStates: (states) => this.reads.onReadStates(states),
       afterReady: () => this.observe(),
       fatal: (error) => this.fatal(error),
+      installSnapshot: (meta) => this.installSnapshot(meta),
     }, options.durable);
     this.reads = new ReadIndexer({
       selfId: options.selfId,
@@ -155,13 +185,48 @@ export class ExchangeNode implements ExchangeNodeApi {
       case 'requestVote':
       case 'appendEntries':
         return this.driver.stepRequest(message);
+      case 'installSnapshot':
+        // Only as a whole stream (onPeerSnapshot): the metadata alone cannot be installed.
+        return Promise.resolve(null);
       case 'requestVoteResponse':
       case 'appendEntriesResponse':
+      case 'installSnapshotResponse':
+      case 'timeoutNow':
         this.driver.step(message);
         return Promise.resolve(null);
       default:
         return assertNever(message);
     }
+  }
+
+  /**
+   * A snapshot the leader streamed to us, received whole: keep the bytes until the core's Ready
+   * installs it, and step the core. Resolves with the InstallSnapshotResponse.
+   */
+  onPeerSnapshot(message: InstallSnapshot, data: Uint8Array): Promise<Message | null> {
+    if (this.snapshotter === null) return Promise.resolve(null);
+    this.receivedSnapshot = { meta: message.meta, data };
+    return this.driver.stepRequest(message);
+  }
+
+  async transferLeadership(targetId: NodeId | null, deadlineMs: number): Promise<{ leaderId: NodeId; term: number }> {
+    const status = this.driver.status();
+    if (status.role !== 'leader') throw this.notLeader(status.leaderId);
+    // Default target: the follower with the most of the log (the quickest to catch up).
+    const target = targetId ?? [...(status.followers ?? [])].sort((a, b) => b.matchIndex - a.matchIndex)[0]?.id ?? null;
+    if (target === null || target === this.nodeId) return { leaderId: this.nodeId, term: status.term };
+    const result = this.driver.transferLeadership(target);
+    if (!result.ok) {
+      if (result.reason === 'notLeader') throw this.notLeader(result.leaderId);
+      throw new InvalidTargetError(`${target} is not a voting member`);
+    }
+    this.options.logger.info({ to: target, term: status.term }, 'leadership transfer started');
+    while (this.now() < deadlineMs && !this.stopped) {
+      const s = this.driver.status();
+      if (s.leaderId !== null && s.leaderId !== this.nodeId) return { leaderId: s.leaderId, term: s.term };
+      await new Promise((resolve) => setTimeout(resolve, transferPollMs));
+    }
+    throw new UnavailableError(`leadership transfer to ${target} did not complete in time`);
   }
 
   /** A response carried back by one of our own RPCs. */
@@ -181,8 +246,8 @@ export class ExchangeNode implements ExchangeNodeApi {
 
   submit(command: Command, deadlineMs: number): Promise<Reply> {
     if (this.stopped) return Promise.reject(new UnavailableError('node is shutting down'));
-    const status = this.driver.status();
-    if (status.role !== 'leader') return Promise.reject(this.notLeader(status.leaderId));
+    // No status() here (it copies the follower list): propose() itself refuses on a non-leader,
+    // and a non-leader holds no pending proposals, so the capacity check cannot misfire.
     try {
       this.proposals.checkCapacity();
     } catch (error) {
@@ -197,7 +262,10 @@ export class ExchangeNode implements ExchangeNodeApi {
           return Promise.reject(new OverloadedError('too many uncommitted entries'));
       }
     }
-    this.options.logger.debug({ index: result.index, term: result.term, type: command.type }, 'proposed');
+    // Per write: build the log object only when someone reads it.
+    if (this.options.logger.isLevelEnabled?.('debug') !== false) {
+      this.options.logger.debug({ index: result.index, term: result.term, type: command.type }, 'proposed');
+    }
     return this.proposals.add(result.index, result.term, deadlineMs);
   }
 
@@ -226,6 +294,12 @@ export class ExchangeNode implements ExchangeNodeApi {
       members: this.options.members,
       followers: s.role === 'leader' ? (s.followers ?? []) : [],
       stateHash: this.projection.exchange.stateHash(),
+      counters: {
+        appendRejectionsSent: this.driver.stats.appendRejectionsSent,
+        appendRejectionsReceived: this.driver.stats.appendRejectionsReceived,
+        fsyncs: this.driver.stats.syncs,
+        entriesPersisted: this.driver.stats.entriesPersisted,
+      },
     };
   }
 
@@ -240,6 +314,7 @@ export class ExchangeNode implements ExchangeNodeApi {
     if (this.stopped) return;
     this.stopped = true;
     await this.driver.stop();
+    await this.snapshotter?.stop();
     const error = new UnavailableError('node is shutting down');
     this.proposals.failAll(error);
     this.applied.failAll(error);
@@ -259,9 +334,49 @@ export class ExchangeNode implements ExchangeNodeApi {
       const result = this.lastResult as { readonly index: LogIndex; readonly reply: Reply } | null;
       assert(entry.type !== 'command' || this.stopped || result?.index === entry.index, `command entry ${entry.index} produced no reply`);
       this.appliedIndex = entry.index;
+      this.appliedPoint = entry;
       this.proposals.applied(entry.index, entry.term, result?.reply);
     }
     this.applied.advance(this.appliedIndex);
+    this.snapshotter?.onApplied(this.appliedPoint);
+  }
+
+  /** The projection over a fresh committed stream, from `snapshot` bytes or empty; subscribed. */
+  private buildProjection(snapshot: Uint8Array | undefined): NodeProjection {
+    const projection = this.options.projection(this.committed.entries$, snapshot);
+    this.subscriptions.push(
+      projection.results$.subscribe({
+        next: (result) => (this.lastResult = result),
+        // Applying threw: a broken invariant. This replica's state can no longer be trusted.
+        error: (error: unknown) => this.fatal(error),
+      }),
+      projection.trades$.subscribe({ next: (trade) => this.tradeHistory.record(trade), error: () => undefined }),
+    );
+    return projection;
+  }
+
+  /**
+   * Ready.snapshot: save the leader's snapshot durably, then replace the exchange with it. The
+   * old projection is torn down; applying resumes at meta.index + 1. Trades inside the snapshot
+   * are not in this node's trade history (it only ever holds a bounded recent window anyway).
+   */
+  private async installSnapshot(meta: SnapshotMeta): Promise<void> {
+    const received = this.receivedSnapshot;
+    assert(this.snapshotter !== null && this.options.snapshots !== undefined, 'installing a snapshot without a snapshot store');
+    assert(received !== null && received.meta.index === meta.index && received.meta.term === meta.term,
+      `no bytes received for snapshot ${meta.index}/${meta.term}`);
+    this.receivedSnapshot = null;
+    await this.options.snapshots.sink.saveSnapshot(received);
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
+    this.committed.complete();
+    this.committed = new CommittedStream(meta.index);
+    this.projection = this.buildProjection(received.data);
+    this.appliedIndex = meta.index;
+    this.appliedPoint = { index: meta.index, term: meta.term, timestampMs: meta.timestampMs ?? 0 };
+    this.snapshotter.installed(meta.index);
+    this.applied.advance(meta.index);
+    this.options.logger.info({ index: meta.index, term: meta.term, bytes: received.data.byteLength }, 'snapshot installed');
   }
 
   /** Role/term/leader changes: log them, fail what the old role promised. Health. */

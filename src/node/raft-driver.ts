@@ -15,10 +15,11 @@
  * did not answer resolve null (the core chose not to reply).
  */
 import { assert, assertNever } from '../raft/assert.js';
-import type { ProposeResult, ReadIndexResult } from '../raft/index.js';
+import type { ProposeResult, ReadIndexResult, TransferResult } from '../raft/index.js';
 import type {
   AppendEntries,
   FollowerStatus,
+  InstallSnapshot,
   LogEntry,
   LogIndex,
   Message,
@@ -28,10 +29,11 @@ import type {
   Ready,
   RequestVote,
   RoleKind,
+  SnapshotMeta,
   Term,
 } from '../raft/types.js';
 
-export type { ProposeResult, ReadIndexResult } from '../raft/index.js';
+export type { ProposeResult, ReadIndexResult, TransferResult } from '../raft/index.js';
 
 /** What the driver needs from `RaftNode` (structural, so tests can use a fake core). */
 export interface RaftCore {
@@ -44,6 +46,10 @@ export interface RaftCore {
   ready(): Ready;
   advance(ready: Ready): void;
   status(): CoreStatus;
+  /** A snapshot was saved durably: compact the in-memory log (absent on test fakes). */
+  compact?(snapshot: SnapshotMeta, compactTo: LogIndex): void;
+  /** Leadership transfer (absent on test fakes). */
+  transferLeadership?(to: NodeId): TransferResult;
 }
 
 /** The subset of `RaftNode.status()` the runtime reads. */
@@ -71,6 +77,11 @@ export interface DriverHooks {
   afterReady(): void;
   /** Persisting failed: the node must stop (continuing could ack something not durable). */
   fatal(error: unknown): void;
+  /**
+   * Ready.snapshot: save the leader's snapshot durably (with the bytes the transport received)
+   * and restore the state machine from it; awaited before the Ready's entries are persisted.
+   */
+  installSnapshot?(meta: SnapshotMeta): Promise<void>;
 }
 
 /**
@@ -79,8 +90,8 @@ export interface DriverHooks {
  */
 export const inboundRequestsMax = 4096;
 
-type RequestMessage = RequestVote | AppendEntries;
-type ResponseType = 'requestVoteResponse' | 'appendEntriesResponse';
+type RequestMessage = RequestVote | AppendEntries | InstallSnapshot;
+type ResponseType = 'requestVoteResponse' | 'appendEntriesResponse' | 'installSnapshotResponse';
 
 interface ReplySlot {
   readonly seq: number;
@@ -93,6 +104,8 @@ function responseTypeOf(request: RequestMessage): ResponseType {
       return 'requestVoteResponse';
     case 'appendEntries':
       return 'appendEntriesResponse';
+    case 'installSnapshot':
+      return 'installSnapshotResponse';
     default:
       return assertNever(request);
   }
@@ -102,9 +115,12 @@ function isResponse(message: Message): message is Extract<Message, { type: Respo
   switch (message.type) {
     case 'requestVoteResponse':
     case 'appendEntriesResponse':
+    case 'installSnapshotResponse':
       return true;
     case 'requestVote':
     case 'appendEntries':
+    case 'installSnapshot':
+    case 'timeoutNow':
       return false;
     default:
       return assertNever(message);
@@ -116,6 +132,10 @@ export interface DriverStats {
   readies: number;
   syncs: number;
   entriesPersisted: number;
+  /** AppendEntries this node rejected (responses with success=false it sent, as a follower). */
+  appendRejectionsSent: number;
+  /** Rejections of its AppendEntries this node received (as a leader): each costs a probe round. */
+  appendRejectionsReceived: number;
 }
 
 export class RaftDriver {
@@ -129,7 +149,7 @@ export class RaftDriver {
   private durableTerm: Term;
   private durableVote: NodeId | null;
   private idleWaiters: (() => void)[] = [];
-  readonly stats: DriverStats = { readies: 0, syncs: 0, entriesPersisted: 0 };
+  readonly stats: DriverStats = { readies: 0, syncs: 0, entriesPersisted: 0, appendRejectionsSent: 0, appendRejectionsReceived: 0 };
 
   constructor(
     private readonly core: RaftCore,
@@ -150,6 +170,7 @@ export class RaftDriver {
   /** A response (or anything that needs no reply) from a peer. */
   step(message: Message): void {
     if (this.stopped) return;
+    if (message.type === 'appendEntriesResponse' && !message.success) this.stats.appendRejectionsReceived++;
     this.core.step(message);
     this.kick();
   }
@@ -190,6 +211,24 @@ export class RaftDriver {
     this.kick();
   }
 
+  /**
+   * The snapshotter saved `snapshot` durably: let the core compact its log below `compactTo`.
+   * Skipped if the core has not applied that far (it cannot have been advanced yet).
+   */
+  compact(snapshot: SnapshotMeta, compactTo: LogIndex): void {
+    if (this.stopped || this.core.compact === undefined) return;
+    if (snapshot.index > this.core.status().lastApplied) return;
+    this.core.compact(snapshot, compactTo);
+  }
+
+  /** Leadership transfer to `to` (see RaftNode.transferLeadership). */
+  transferLeadership(to: NodeId): TransferResult {
+    if (this.core.transferLeadership === undefined) return { ok: false, reason: 'unknownMember' };
+    const result = this.core.transferLeadership(to);
+    this.kick();
+    return result;
+  }
+
   status(): CoreStatus {
     return this.core.status();
   }
@@ -224,10 +263,19 @@ export class RaftDriver {
       while (!this.stopped && this.core.hasReady()) {
         const covered = this.stepSeq;
         const ready = this.core.ready();
-        await this.persist(ready);
+        // Start this Ready's writes and fsync first (persist runs synchronously up to its fsync).
+        const persisted = this.persist(ready);
+        // Handled here too: if applying throws first, its failure is the one reported.
+        persisted.catch(() => undefined);
+        // Committed entries that earlier Readies persisted are durable on a majority already:
+        // apply them (answering their clients) while this Ready's fsync runs rather than after it,
+        // which would add one fsync to every write's latency under load.
+        const early = durableCommittedCount(ready);
+        if (early > 0) this.hooks.apply(early === ready.committed.length ? ready.committed : ready.committed.slice(0, early));
+        await persisted;
         this.send(ready.messages);
         this.resolveSlots(covered);
-        if (ready.committed.length > 0) this.hooks.apply(ready.committed);
+        if (ready.committed.length > early) this.hooks.apply(early === 0 ? ready.committed : ready.committed.slice(early));
         if (ready.readStates.length > 0) this.hooks.readStates(ready.readStates);
         this.core.advance(ready);
         this.stats.readies++;
@@ -247,6 +295,11 @@ export class RaftDriver {
   }
 
   private async persist(ready: Ready): Promise<void> {
+    if (ready.snapshot !== null) {
+      // Before the entries, which continue after it (its save syncs everything staged before it).
+      assert(this.hooks.installSnapshot !== undefined, 'a Ready carries a snapshot but the driver cannot install one');
+      await this.hooks.installSnapshot(ready.snapshot);
+    }
     const hardState = ready.hardState;
     let mustSync = ready.entries.length > 0;
     // Entries before the hard state: the WAL keeps records in call order and a torn tail keeps a
@@ -269,6 +322,7 @@ export class RaftDriver {
 
   private send(messages: readonly Message[]): void {
     for (const message of messages) {
+      if (message.type === 'appendEntriesResponse' && !message.success) this.stats.appendRejectionsSent++;
       if (!isResponse(message)) {
         this.hooks.send(message);
         continue;
@@ -292,6 +346,21 @@ export class RaftDriver {
       if (queue.length === 0) this.slots.delete(key);
     }
   }
+}
+
+/**
+ * How many of `ready.committed` (a prefix) were persisted by earlier Readies: those below the
+ * first entry this Ready persists. Entries of this Ready itself wait for its fsync (in a
+ * single-voter cluster they commit on append, before anything is durable). A Ready that installs
+ * a snapshot applies nothing early: its committed entries continue from the snapshot.
+ */
+function durableCommittedCount(ready: Ready): number {
+  // `?? null`: a Ready built before snapshots existed (test fakes) has no such field at all.
+  if ((ready.snapshot ?? null) !== null || ready.committed.length === 0) return 0;
+  const firstNew = ready.entries[0]?.index ?? Number.POSITIVE_INFINITY;
+  let n = 0;
+  while (n < ready.committed.length && ready.committed[n]!.index < firstNew) n++;
+  return n;
 }
 
 function slotKey(peer: NodeId, type: ResponseType): string {

@@ -21,6 +21,13 @@ import { GrpcServer } from '../transport/grpc-server.js';
 import { PeerClients } from '../transport/peer-clients.js';
 import { Clock, defaultTiming, ticksFor, type TimingOptions } from './clock.js';
 import { ExchangeNode, type NodeLimits, type NodeProjection } from './exchange-node.js';
+import { defaultSnapshotPolicy, type SnapshotPolicy } from './snapshotter.js';
+
+/**
+ * How long a stopping leader waits for its leadership transfer (part of the 5 s SIGTERM budget):
+ * a rolling restart then has no election gap. Past it the node stops anyway.
+ */
+export const transferOnStopMsMax = 2_000;
 
 /** How long SIGTERM waits for in-flight calls before cutting them (part of the 5 s budget). */
 export const serverStopGraceMs = 1_000;
@@ -37,6 +44,8 @@ export interface StartNodeOptions {
   readonly timing?: TimingOptions;
   readonly logger?: Logger;
   readonly limits?: NodeLimits;
+  /** When to snapshot and compact (default: every 10,000 entries, keeping 5,000). */
+  readonly snapshotPolicy?: SnapshotPolicy;
 }
 
 export interface RunningNode {
@@ -83,6 +92,9 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     warn: (warning) => logger.warn({ warning }, 'storage recovery warning'),
   });
   const hardState = storage.hardState();
+  // Restart: the state machine starts from the newest snapshot; only the WAL tail is replayed.
+  const initialSnapshot = storage.snapshot() === null ? null : await storage.loadSnapshot();
+  assert(storage.snapshot() === null || initialSnapshot?.meta.index === storage.snapshot()?.index, 'the snapshot the log starts after cannot be read');
   const voters = [id, ...peers.keys()].sort();
   const config = { ...defaultRaftConfig(id, voters), electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks };
   const core = new RaftNode(config, storage, new SeededRng(randomInt(2 ** 32)));
@@ -94,6 +106,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   let node: ExchangeNode | null = null;
   const peerClients = new PeerClients(peers, (message) => node?.onPeerResponse(message), {
     selfId: id,
+    loadSnapshot: () => storage.loadSnapshot(),
     logger: logger.child({ component: 'peers' }),
   });
   node = new ExchangeNode({
@@ -103,6 +116,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     durable: hardState,
     members: [{ id, address: options.listen, voter: true }, ...[...peers].map(([pid, address]) => ({ id: pid, address, voter: true }))],
     projection: projectExchange,
+    initialSnapshot,
+    snapshots: { sink: storage, policy: options.snapshotPolicy ?? defaultSnapshotPolicy },
     encode: encodeCommand,
     send: (message) => peerClients.send(message),
     askLeader: async (leaderId, deadlineMs) => {
@@ -122,13 +137,16 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   });
   const exchangeNode = node;
 
-  // The core hands every committed entry out again from index 1 in its first Ready (no snapshots
-  // yet), so the driver's first batch rebuilds the exchange from the whole committed log.
-  assert(storage.firstIndex() === 1, 'snapshots are not supported by the node runtime yet');
-  logger.info({ term: hardState.term, commitIndex: hardState.commitIndex, lastLogIndex: storage.lastIndex() }, 'storage recovered');
+  // The core hands every committed entry after the snapshot out again in its first Ready, so the
+  // driver's first batch rebuilds the exchange from the snapshot plus the WAL tail.
+  logger.info({
+    term: hardState.term, commitIndex: hardState.commitIndex, lastLogIndex: storage.lastIndex(),
+    snapshotIndex: initialSnapshot?.meta.index ?? 0,
+  }, 'storage recovered');
 
   server = new GrpcServer({
     onMessage: (message) => exchangeNode.onPeerRequest(message),
+    onSnapshot: (message, data) => exchangeNode.onPeerSnapshot(message, data),
     onReadIndex: (from) => exchangeNode.onReadIndex(from, Date.now() + 2 * electionTimeoutMs),
   }, { selfId: id, logger: logger.child({ component: 'grpc' }) });
   const forwarder = new LeaderForwarder();
@@ -138,12 +156,24 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
 
   const clock = new Clock(timing.tickMs, () => exchangeNode.tick());
   clock.start();
-  // A single-node cluster elects itself on its first timeout; nothing else to do here.
+  // A single-node cluster has no one to wait for: elect itself now rather than after a timeout
+  // (a restart is SERVING as soon as the WAL tail is applied).
+  if (peers.size === 0) exchangeNode.driver.campaign();
   logger.info({ listen: options.listen, port, peers: Object.fromEntries(peers), ...timing }, 'node started');
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
+      if (peers.size > 0 && exchangeNode.status().role === 'leader') {
+        // Hand over first, while still serving: only requests in flight right now may fail.
+        const wait = Math.min(transferOnStopMsMax, 3 * electionTimeoutMs);
+        try {
+          const moved = await exchangeNode.transferLeadership(null, Date.now() + wait);
+          logger.info({ leader: moved.leaderId, term: moved.term }, 'leadership handed over before stopping');
+        } catch (error) {
+          logger.warn({ err: String(error) }, 'leadership transfer before stopping failed; stopping anyway');
+        }
+      }
       clock.stop();
       await server.stop(serverStopGraceMs);
       await exchangeNode.stop();
@@ -153,7 +183,11 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
       await storage.sync().catch(() => undefined);
       await storage.close();
       // Group-commit figures: entries per fsync is the batching the driver achieved.
-      logger.info({ ...exchangeNode.driver.stats, lastApplied: exchangeNode.lastApplied }, 'node stopped');
+      logger.info({
+        ...exchangeNode.driver.stats,
+        lastApplied: exchangeNode.lastApplied,
+        peers: Object.fromEntries(peerClients.stats()),
+      }, 'node stopped');
     })();
     return stopping;
   };
@@ -165,8 +199,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
  * ExchangeProjection; noop/config entries only move the exchange's applied index (which the
  * state hash covers, so replicas at the same last_applied hash equal).
  */
-export function projectExchange(entries$: Observable<LogEntry>): NodeProjection {
-  const exchange = new Exchange();
+export function projectExchange(entries$: Observable<LogEntry>, snapshot?: Uint8Array): NodeProjection {
+  const exchange = snapshot === undefined ? new Exchange() : Exchange.restore(snapshot);
   const commands$ = entries$.pipe(
     tap((entry) => {
       if (entry.type !== 'command') exchange.advanceTo(entry.index);

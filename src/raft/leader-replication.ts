@@ -16,9 +16,17 @@ import {
   recordSent,
   type Progress,
 } from './progress.js';
+import { maybeSendTimeoutNow, type PendingTransfer } from './leadership-transfer.js';
 import { hasQuorum, quorumMatchIndex } from './quorum.js';
 import { ReadIndexQueue } from './read-index.js';
-import type { AppendEntriesResponse, LogIndex, Message, NodeId, ReadState, Term } from './types.js';
+import type { AppendEntriesResponse, InstallSnapshotResponse, LogIndex, Message, NodeId, ReadState, SnapshotMeta, Term } from './types.js';
+
+/**
+ * Leader ticks an InstallSnapshot may go unanswered before the leader falls back to probing (and
+ * so sends it again): a lost message must not park a follower forever. The transport answers a
+ * failed transfer at once; this only covers a message lost without trace.
+ */
+export const snapshotResponseTicksMax = 50;
 
 /** The leader variant of the node's role: all state only a leader has. */
 export interface LeaderRole {
@@ -35,6 +43,8 @@ export interface LeaderRole {
   sendPending: boolean;
   /** An entry of this term has committed, so commitIndex is current (ReadIndex may register). */
   termCommitted: boolean;
+  /** A leadership transfer in progress: proposals are refused meanwhile. */
+  transfer: PendingTransfer | null;
 }
 
 /** The role a node takes on winning: every follower probed from lastIndex + 1, appends due at once. */
@@ -50,6 +60,7 @@ export function newLeaderRole(config: RaftConfig, lastIndex: LogIndex): LeaderRo
     reads: new ReadIndexQueue(config.pendingReadsMax),
     sendPending: true,
     termCommitted: false,
+    transfer: null,
   };
 }
 
@@ -58,6 +69,8 @@ export interface ReplicationHost {
   readonly config: RaftConfig;
   readonly log: LogManager;
   currentTerm(): Term;
+  /** The newest durable snapshot (what a follower below the log's start is sent), or null. */
+  latestSnapshot(): SnapshotMeta | null;
   send(message: Message): void;
   emitReadStates(states: readonly ReadState[]): void;
 }
@@ -78,7 +91,7 @@ export function sendAppend(host: ReplicationHost, leader: LeaderRole, to: NodeId
   const prevLogTerm = log.term(prevLogIndex);
   if (prevLogTerm === undefined) {
     // Compacted below what this follower needs: only a snapshot can catch it up.
-    becomeSnapshot(progress, log.firstIndex() - 1);
+    sendSnapshot(host, leader, to, progress);
     return false;
   }
   const entries = hasNew && canSendEntries(progress)
@@ -102,6 +115,43 @@ export function sendAppend(host: ReplicationHost, leader: LeaderRole, to: NodeId
   progress.commitSent = Math.max(progress.commitSent, leaderCommit);
   recordSent(progress, lastSent, entries.length);
   return true;
+}
+
+/** Parks `to` in snapshot state and sends it the newest snapshot's metadata (the transport streams the bytes). */
+function sendSnapshot(host: ReplicationHost, leader: LeaderRole, to: NodeId, progress: Progress): void {
+  const meta = host.latestSnapshot();
+  assert(meta !== null, 'the log is compacted but there is no snapshot');
+  assert(meta.index >= host.log.firstIndex() - 1, `snapshot ${meta.index} does not reach the log start ${host.log.firstIndex()}`);
+  becomeSnapshot(progress, meta.index, leader.ticksAsLeader);
+  host.send({ type: 'installSnapshot', from: host.config.id, to, term: host.currentTerm(), meta });
+}
+
+/**
+ * A follower's answer to InstallSnapshot. Success: it holds everything up to matchIndex, so
+ * pipelining resumes from there. Failure (the transfer broke): probe again, which sends the
+ * snapshot anew. Answers to another transfer than the pending one only ever raise matchIndex.
+ */
+export function handleSnapshotResponse(host: ReplicationHost, leader: LeaderRole, message: InstallSnapshotResponse): void {
+  const progress = leader.progress.get(message.from);
+  if (progress === undefined) return;
+  progress.lastResponseTick = leader.ticksAsLeader;
+  const flow = progress.flow;
+  const answersPending = flow.state === 'snapshot' && message.snapshotIndex === flow.pendingSnapshotIndex;
+  if (message.success) {
+    if (message.matchIndex > host.log.lastIndex()) return;
+    const advanced = recordMatch(progress, message.matchIndex);
+    if (answersPending || (progress.flow.state === 'snapshot' && progress.flow.matchIndex >= progress.flow.pendingSnapshotIndex)) {
+      becomeReplicate(progress, host.config.inflightAppendsMax);
+      leader.sendPending = true;
+    }
+    if (advanced) {
+      maybeCommit(host, leader);
+      leader.sendPending = true;
+    }
+    return;
+  }
+  // The transfer failed: probe from matchIndex + 1; the next heartbeat re-sends (no hot loop).
+  if (answersPending) becomeProbe(progress, progress.flow.matchIndex + 1);
 }
 
 /**
@@ -157,8 +207,23 @@ export function broadcastHeartbeat(host: ReplicationHost, leader: LeaderRole): v
         sendAppend(host, leader, id, true);
         break;
       case 'replicate':
+        if (flow.matchIndex < host.log.firstIndex() - 1) {
+          // What it acknowledged is compacted away (it fell behind the trailing window, or its
+          // appends were lost): a heartbeat there would only be rejected. Probe, i.e. snapshot.
+          becomeProbe(progress, flow.matchIndex + 1);
+          sendAppend(host, leader, id, true);
+        } else {
+          sendEmptyAtMatch(host, leader, id, progress);
+        }
+        break;
       case 'snapshot':
-        sendEmptyAtMatch(host, leader, id, progress);
+        if (leader.ticksAsLeader - flow.sentTick >= snapshotResponseTicksMax) {
+          // No answer for too long: the message was lost. Probe again, which re-sends it.
+          becomeProbe(progress, flow.matchIndex + 1);
+          sendAppend(host, leader, id, true);
+        } else {
+          sendEmptyAtMatch(host, leader, id, progress);
+        }
         break;
       default:
         assertNever(flow);
@@ -230,7 +295,11 @@ export function handleAppendResponse(host: ReplicationHost, leader: LeaderRole, 
     const matchBefore = progress.flow.matchIndex;
     const advanced = recordMatch(progress, message.matchIndex);
     assert(progress.flow.matchIndex >= matchBefore, 'matchIndex went backwards');
-    if (progress.flow.state === 'probe') {
+    if (progress.flow.state === 'snapshot' && progress.flow.matchIndex >= progress.flow.pendingSnapshotIndex) {
+      // The follower caught up past the snapshot some other way (it held the entries after all).
+      becomeReplicate(progress, host.config.inflightAppendsMax);
+      leader.sendPending = true;
+    } else if (progress.flow.state === 'probe') {
       // The first success ends probing: pipeline from matchIndex on.
       becomeReplicate(progress, host.config.inflightAppendsMax);
       leader.sendPending = true;
@@ -250,6 +319,7 @@ export function handleAppendResponse(host: ReplicationHost, leader: LeaderRole, 
     }
     if (advanced) {
       maybeCommit(host, leader);
+      maybeSendTimeoutNow(host, leader, message.from);
       // Refill the freed window (and push the commit) when the Ready is built, batching with
       // proposals made meanwhile.
       leader.sendPending = true;

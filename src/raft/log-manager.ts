@@ -8,14 +8,21 @@
  * nothing at or below commitIndex is ever truncated.
  */
 import { assert } from './assert.js';
-import type { LogEntry, LogIndex, RaftStorage, Term } from './types.js';
+import type { LogEntry, LogIndex, RaftStorage, SnapshotMeta, Term } from './types.js';
 
 export class LogManager {
   /** Entries from `snapshotIndex + 1` on; entries[i] has index snapshotIndex + 1 + i. */
   private readonly entriesHeld: LogEntry[];
-  /** The index and term the snapshot (or the empty log) ends at: 0/0 without a snapshot. */
-  private readonly snapshotIndex: LogIndex;
-  private readonly snapshotTerm: Term;
+  /**
+   * The index and term the log's compacted prefix ends at: 0/0 before any compaction. Moves up
+   * on `compactTo` (a local snapshot) and `installSnapshot` (one from the leader).
+   */
+  private snapshotIndex: LogIndex;
+  private snapshotTerm: Term;
+  /** The leader timestamp of the entry at snapshotIndex (0 when unknown). */
+  private snapshotTimestampMs: number;
+  /** A snapshot from the leader installed since the last Ready: handed out in the next one. */
+  private installedSnapshot: SnapshotMeta | null = null;
   /** Highest index known committed. Invariant: never decreases; <= lastIndex. */
   private commitIndexValue: LogIndex;
   /** Highest index the driver has applied (acknowledged by advance). */
@@ -32,6 +39,7 @@ export class LogManager {
     const snapshotTerm = storage.term(this.snapshotIndex);
     assert(snapshotTerm !== undefined, `storage has no term for its snapshot index ${this.snapshotIndex}`);
     this.snapshotTerm = snapshotTerm;
+    this.snapshotTimestampMs = storage.snapshot()?.timestampMs ?? 0;
     this.entriesHeld = last >= first ? storage.entries(first, last + 1) : [];
     this.entriesHeld.forEach((entry, offset) => {
       assert(entry.index === first + offset, `storage entry ${entry.index} out of place`);
@@ -80,6 +88,12 @@ export class LogManager {
   entry(index: LogIndex): LogEntry | undefined {
     if (index <= this.snapshotIndex) return undefined;
     return this.entriesHeld[index - this.snapshotIndex - 1];
+  }
+
+  /** The leader timestamp of entry `index`, including the compacted boundary; 0 when unknown. */
+  timestampAt(index: LogIndex): number {
+    if (index === this.snapshotIndex) return this.snapshotTimestampMs;
+    return this.entry(index)?.timestampMs ?? 0;
   }
 
   /** True when the log holds an entry at `index` of `term` (index 0 / the snapshot boundary included). */
@@ -214,6 +228,57 @@ export class LogManager {
 
   hasCommittedToHandOut(): boolean {
     return this.committedHandedOutIndex < this.commitIndexValue;
+  }
+
+  /**
+   * Drops the in-memory entries up to and including `index` (a snapshot covers them and the
+   * storage holds them or the snapshot). Only applied entries go: they are durable and final.
+   */
+  compactTo(index: LogIndex): void {
+    if (index <= this.snapshotIndex) return;
+    assert(index <= this.appliedIndexValue, `compaction to ${index} beyond applied ${this.appliedIndexValue}`);
+    const term = this.term(index);
+    assert(term !== undefined, `no term for compaction index ${index}`);
+    this.snapshotTimestampMs = this.timestampAt(index);
+    this.entriesHeld.splice(0, index - this.snapshotIndex);
+    this.snapshotIndex = index;
+    this.snapshotTerm = term;
+  }
+
+  /**
+   * Makes the log start after the leader's snapshot `meta` (meta.index > commitIndex). When the
+   * entry at meta.index has meta.term the suffix after it is kept (it matches the leader up to
+   * there); otherwise the whole log is dropped, as it conflicts with or does not reach the snapshot.
+   * Everything up to meta.index is then committed and, once the Ready installs it, applied.
+   */
+  installSnapshot(meta: SnapshotMeta): void {
+    assert(meta.index > this.commitIndexValue, `snapshot ${meta.index} at or below commitIndex ${this.commitIndexValue}`);
+    if (this.term(meta.index) === meta.term) {
+      this.entriesHeld.splice(0, meta.index - this.snapshotIndex);
+    } else {
+      this.entriesHeld.length = 0;
+      // Nothing above the snapshot survives: whatever was handed out there is rewritten later.
+      this.persistHandedOutIndex = meta.index;
+    }
+    this.snapshotIndex = meta.index;
+    this.snapshotTerm = meta.term;
+    this.snapshotTimestampMs = meta.timestampMs ?? 0;
+    this.persistHandedOutIndex = Math.max(this.persistHandedOutIndex, meta.index);
+    this.commitIndexValue = meta.index;
+    this.committedHandedOutIndex = meta.index;
+    this.appliedIndexValue = meta.index;
+    this.installedSnapshot = meta;
+  }
+
+  /** The snapshot installed since the last Ready, if any (handed out by this call). */
+  takeInstalledSnapshot(): SnapshotMeta | null {
+    const meta = this.installedSnapshot;
+    this.installedSnapshot = null;
+    return meta;
+  }
+
+  hasInstalledSnapshot(): boolean {
+    return this.installedSnapshot !== null;
   }
 
   /** The driver applied everything up to `index` (from an advanced Ready). */

@@ -63,12 +63,24 @@ export class MemoryStorage implements RaftStorage, RaftStorageWriter {
     this.log.push(...entries);
   }
 
+  /**
+   * Makes the log start after snapshot `meta` (a local snapshot, or Ready.snapshot from the
+   * leader), with the core's rule: the suffix after it survives when the entry at meta.index has
+   * meta.term, otherwise the whole log goes. An older snapshot than the current one is ignored.
+   */
+  applySnapshot(meta: SnapshotMeta): void {
+    if (meta.index <= this.snapshotIndex()) return;
+    this.log = this.term(meta.index) === meta.term ? this.log.slice(meta.index - this.snapshotIndex()) : [];
+    this.snapshotMeta = meta;
+  }
+
   sync(): Promise<void> {
     return Promise.resolve();
   }
 
   /** The synchronous driver step 1: persist a Ready's entries, then its hard state (the safe order). */
   persist(ready: Ready): void {
+    if (ready.snapshot !== null) this.applySnapshot(ready.snapshot);
     this.append(ready.entries);
     if (ready.hardState !== null) this.setHardState(ready.hardState);
   }

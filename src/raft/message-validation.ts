@@ -2,7 +2,7 @@
  * Structural checks on an incoming message before the core looks at it. A message that fails is
  * dropped as if lost: the transport may deliver garbage, and garbage must never move state.
  */
-import type { AppendEntries, LogEntry, Message, NodeId } from './types.js';
+import type { AppendEntries, LogEntry, Message, NodeId, SnapshotMeta } from './types.js';
 
 function isIndex(value: unknown): value is number {
   return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
@@ -36,6 +36,16 @@ function hasValidEntries(message: AppendEntries): boolean {
   return true;
 }
 
+function isIdList(value: unknown): boolean {
+  return Array.isArray(value) && value.every((id) => typeof id === 'string' && id.length > 0);
+}
+
+/** A snapshot's metadata: a real index with a term no newer than the sender's. */
+function isValidSnapshotMeta(meta: SnapshotMeta, term: number): boolean {
+  return typeof meta === 'object' && meta !== null && isIndex(meta.index) && meta.index > 0 && isIndex(meta.term) &&
+    meta.term > 0 && meta.term <= term && isIdList(meta.voters) && isIdList(meta.learners);
+}
+
 /** True when `message` is addressed to `self` from another voter and every field is in range. */
 export function isValidMessage(message: Message, self: NodeId, voters: readonly NodeId[]): boolean {
   if (message.to !== self || message.from === self || !voters.includes(message.from)) return false;
@@ -43,7 +53,7 @@ export function isValidMessage(message: Message, self: NodeId, voters: readonly 
   switch (message.type) {
     case 'requestVote':
       return isIndex(message.lastLogIndex) && isIndex(message.lastLogTerm) && message.lastLogTerm <= message.term &&
-        typeof message.preVote === 'boolean';
+        typeof message.preVote === 'boolean' && (message.leadershipTransfer === undefined || typeof message.leadershipTransfer === 'boolean');
     case 'requestVoteResponse':
       return typeof message.voteGranted === 'boolean' && typeof message.preVote === 'boolean';
     case 'appendEntries':
@@ -54,6 +64,12 @@ export function isValidMessage(message: Message, self: NodeId, voters: readonly 
       return typeof message.success === 'boolean' && isIndex(message.matchIndex) && isIndex(message.conflictTerm) &&
         isIndex(message.conflictIndex) && isIndex(message.prevLogIndex) && isIndex(message.entryCount) &&
         isIndex(message.round);
+    case 'installSnapshot':
+      return isValidSnapshotMeta(message.meta, message.term);
+    case 'installSnapshotResponse':
+      return typeof message.success === 'boolean' && isIndex(message.snapshotIndex) && isIndex(message.matchIndex);
+    case 'timeoutNow':
+      return true;
     default: {
       // Exhaustive at compile time; an unknown type from the wire is dropped, not a crash.
       const unknownType: never = message;

@@ -71,10 +71,12 @@ export interface ReplicateProgress extends ProgressBase {
   readonly inflights: Inflights;
 }
 
-/** Room for InstallSnapshot (snapshot issue): replication paused until the snapshot is applied. */
+/** An InstallSnapshot is on its way: appends paused until the follower answers (or it times out). */
 export interface SnapshotProgress extends ProgressBase {
   readonly state: 'snapshot';
   readonly pendingSnapshotIndex: LogIndex;
+  /** Leader tick at which the InstallSnapshot was sent: an unanswered one is retried after a while. */
+  readonly sentTick: number;
 }
 
 export type ProgressState = ProbeProgress | ReplicateProgress | SnapshotProgress;
@@ -132,12 +134,13 @@ export function becomeReplicate(progress: Progress, inflightAppendsMax: number):
  * The entries this follower needs are compacted away: stop appending until a snapshot reaches it
  * (InstallSnapshot, snapshot issue). Heartbeats continue so it stays in the leader's lease.
  */
-export function becomeSnapshot(progress: Progress, pendingSnapshotIndex: LogIndex): void {
+export function becomeSnapshot(progress: Progress, pendingSnapshotIndex: LogIndex, nowTick: number): void {
   const flow: SnapshotProgress = {
     state: 'snapshot',
     matchIndex: progress.flow.matchIndex,
     nextIndex: Math.max(pendingSnapshotIndex + 1, progress.flow.matchIndex + 1),
     pendingSnapshotIndex,
+    sentTick: nowTick,
   };
   checkIndexes(flow);
   progress.flow = flow;

@@ -11,6 +11,7 @@ import {
   confirmReads,
   flushAppends,
   handleAppendResponse,
+  handleSnapshotResponse,
   hasActiveQuorum,
   maybeCommit,
   newLeaderRole,
@@ -19,6 +20,7 @@ import {
   type ReplicationHost,
 } from './leader-replication.js';
 import { LogManager } from './log-manager.js';
+import { startTransfer, tickTransfer, type TransferResult } from './leadership-transfer.js';
 import { isValidMessage } from './message-validation.js';
 import { ReadyBuilder } from './ready-builder.js';
 import { acceptAppend } from './follower-replication.js';
@@ -28,6 +30,7 @@ import type {
   AppendEntries,
   FollowerStatus,
   HardState,
+  InstallSnapshot,
   LogIndex,
   Message,
   NodeId,
@@ -35,6 +38,7 @@ import type {
   Ready,
   RequestVote,
   RequestVoteResponse,
+  SnapshotMeta,
   Term,
 } from './types.js';
 
@@ -50,12 +54,15 @@ export class RaftNode {
   /** Outbox, read states and the Ready/advance handshake. */
   private readonly output: ReadyBuilder;
   private readonly host: ReplicationHost;
+  /** The newest durable snapshot (saved locally or installed from the leader), or null. */
+  private snapshotMeta: SnapshotMeta | null;
 
   constructor(config: RaftConfig, storage: RaftStorage, rng: Rng) {
     validateRaftConfig(config);
     this.config = { ...config, voters: [...config.voters] };
     const hardState = storage.hardState();
     this.log = new LogManager(storage);
+    this.snapshotMeta = storage.snapshot();
     this.output = new ReadyBuilder(hardState);
     this.term = hardState.term;
     this.votedFor = hardState.votedFor;
@@ -71,6 +78,7 @@ export class RaftNode {
       config: this.config,
       log: this.log,
       currentTerm: () => this.term,
+      latestSnapshot: () => this.snapshotMeta,
       send: (message) => this.output.send(message),
       emitReadStates: (states) => this.output.emitReadStates(states),
     };
@@ -88,6 +96,7 @@ export class RaftNode {
         break;
       case 'leader':
         role.ticksAsLeader++;
+        tickTransfer(this.host, role);
         if (this.config.checkQuorum && !hasActiveQuorum(this.host, role)) {
           // Cut off from the majority: stop serving writes and reads a newer leader may contradict.
           this.becomeFollower(this.term, null);
@@ -125,6 +134,16 @@ export class RaftNode {
       case 'appendEntriesResponse':
         if (this.role.kind === 'leader') handleAppendResponse(this.host, this.role, message);
         break;
+      case 'installSnapshot':
+        this.handleInstallSnapshot(message);
+        break;
+      case 'installSnapshotResponse':
+        if (this.role.kind === 'leader') handleSnapshotResponse(this.host, this.role, message);
+        break;
+      case 'timeoutNow':
+        // The leader of our term asks us to take over: campaign now, no pre-vote, lease bypassed.
+        if (this.role.kind === 'follower') this.becomeCandidate(false, true);
+        break;
       default:
         assertNever(message);
     }
@@ -134,6 +153,8 @@ export class RaftNode {
   propose(data: Uint8Array, timestampMs: number): ProposeResult {
     const role = this.role;
     if (role.kind !== 'leader') return { ok: false, reason: 'notLeader', leaderId: this.leaderId() };
+    // Handing over: a proposal now could be lost with the old term; the client retries on the new leader.
+    if (role.transfer !== null) return { ok: false, reason: 'notLeader', leaderId: null };
     if (this.log.lastIndex() - this.log.commitIndex() >= this.config.uncommittedEntriesMax) {
       return { ok: false, reason: 'overloaded' };
     }
@@ -152,6 +173,39 @@ export class RaftNode {
     if (role.reads.isFull()) return { ok: false, reason: 'overloaded' };
     if (role.termCommitted) registerRead(this.host, role, requestId);
     else role.reads.deferUntilTermCommit(requestId);
+    return { ok: true };
+  }
+
+  /**
+   * The driver saved `snapshot` durably (the state machine at snapshot.index, which it has
+   * applied): followers that lag below the log's start are sent it from now on. The in-memory
+   * log is dropped up to `compactTo` (<= snapshot.index), keeping a trailing window of entries
+   * so a slightly slow follower still catches up by AppendEntries.
+   */
+  compact(snapshot: SnapshotMeta, compactTo: LogIndex): void {
+    assert(snapshot.index <= this.log.appliedIndex(), `snapshot ${snapshot.index} beyond applied ${this.log.appliedIndex()}`);
+    assert(compactTo <= snapshot.index, `compaction to ${compactTo} beyond snapshot ${snapshot.index}`);
+    const held = this.log.term(snapshot.index);
+    assert(held === undefined || held === snapshot.term, `snapshot ${snapshot.index} has term ${snapshot.term}, the log ${held}`);
+    if (this.snapshotMeta === null || snapshot.index > this.snapshotMeta.index) this.snapshotMeta = snapshot;
+    this.log.compactTo(Math.max(compactTo, this.log.firstIndex() - 1));
+  }
+
+  /** The newest durable snapshot the core knows of (local or installed), or null. */
+  latestSnapshot(): SnapshotMeta | null {
+    return this.snapshotMeta;
+  }
+
+  /**
+   * Leader only: hands leadership to voter `to` (see leadership-transfer.ts). Proposals are
+   * refused until it completes (this node becomes a follower) or is abandoned after an election
+   * timeout. Transferring to itself is a no-op.
+   */
+  transferLeadership(to: NodeId): TransferResult {
+    const role = this.role;
+    if (role.kind !== 'leader') return { ok: false, reason: 'notLeader', leaderId: this.leaderId() };
+    if (!this.config.voters.includes(to)) return { ok: false, reason: 'unknownMember' };
+    if (to !== this.config.id) startTransfer(this.host, role, to);
     return { ok: true };
   }
 
@@ -218,10 +272,13 @@ export class RaftNode {
    * traffic never changes the term; anything else makes this node a follower of the new term.
    */
   private acceptHigherTerm(message: Message): boolean {
-    if (message.type === 'requestVote' && (this.config.checkQuorum || message.preVote) && this.inLease()) return false;
+    if (message.type === 'requestVote' && message.leadershipTransfer !== true && (this.config.checkQuorum || message.preVote) && this.inLease()) {
+      return false;
+    }
     if (message.type === 'requestVote' && message.preVote) return true;
     if (message.type === 'requestVoteResponse' && message.preVote && message.voteGranted) return true;
-    this.becomeFollower(message.term, message.type === 'appendEntries' ? message.from : null);
+    const fromLeader = message.type === 'appendEntries' || message.type === 'installSnapshot';
+    this.becomeFollower(message.term, fromLeader ? message.from : null);
     return true;
   }
 
@@ -229,6 +286,8 @@ export class RaftNode {
   private answerStaleTerm(message: Message): void {
     if (message.type === 'appendEntries') {
       this.respondAppend(message, false, 0, 0, 0);
+    } else if (message.type === 'installSnapshot') {
+      this.respondSnapshot(message, false, 0);
     } else if (message.type === 'requestVote' && message.preVote) {
       this.respondVote(message, false);
     }
@@ -271,7 +330,8 @@ export class RaftNode {
     this.becomeCandidate(this.config.preVote);
   }
 
-  private becomeCandidate(preVote: boolean): void {
+  /** `transfer`: campaigning on the leader's TimeoutNow (voters bypass their lease). */
+  private becomeCandidate(preVote: boolean, transfer = false): void {
     assert(this.role.kind !== 'leader', 'a leader cannot become a candidate');
     if (!preVote) {
       this.term++;
@@ -290,6 +350,7 @@ export class RaftNode {
       lastLogIndex: this.log.lastIndex(),
       lastLogTerm: this.log.lastTerm(),
       preVote,
+      ...(transfer ? { leadershipTransfer: true } : {}),
     };
     for (const to of this.config.voters) if (to !== this.config.id) this.output.send({ ...request, to });
   }
@@ -321,18 +382,22 @@ export class RaftNode {
     const leader = newLeaderRole(this.config, this.log.lastIndex());
     this.role = leader;
     // Raft §8: a no-op of the new term lets earlier-term entries commit (Figure 8) and reads start.
-    this.appendAsLeader(leader, 'noop', new Uint8Array(0), this.log.entry(this.log.lastIndex())?.timestampMs ?? 0);
+    this.appendAsLeader(leader, 'noop', new Uint8Array(0), this.log.timestampAt(this.log.lastIndex()));
   }
 
   private appendAsLeader(leader: LeaderRole, type: 'command' | 'noop', data: Uint8Array, timestampMs: number): LogIndex {
     const index = this.log.lastIndex() + 1;
     // The domain's only clock: keep it monotonic along the log even if the leader's wall clock steps back.
-    const previousMs = this.log.entry(index - 1)?.timestampMs ?? 0;
+    const previousMs = this.log.timestampAt(index - 1);
     this.log.appendNew({ index, term: this.term, type, timestampMs: Math.max(timestampMs, previousMs), data });
     leader.sendPending = true;
-    // The leader counts itself: in a single-voter cluster the entry commits at once.
-    maybeCommit(this.host, leader);
-    confirmReads(this.host, leader);
+    // The leader counts itself: in a single-voter cluster the entry commits at once. With other
+    // voters its own (always highest) match cannot move the quorum index or the quorum round, so
+    // skip the per-proposal quorum maths there (it showed in the leader's CPU profile).
+    if (this.config.voters.length === 1) {
+      maybeCommit(this.host, leader);
+      confirmReads(this.host, leader);
+    }
     return index;
   }
 
@@ -385,6 +450,37 @@ export class RaftNode {
     this.election.heardFromLeader();
     const outcome = acceptAppend(this.log, message);
     this.respondAppend(message, outcome.success, outcome.matchIndex, outcome.conflictTerm, outcome.conflictIndex);
+  }
+
+  /**
+   * The leader's snapshot, whose bytes the transport already holds. One at or below our commit
+   * index brings nothing (we hold those entries, committed): answer with the commit index. A newer
+   * one replaces the log (see LogManager.installSnapshot); the next Ready installs it before the
+   * answer is sent.
+   */
+  private handleInstallSnapshot(message: InstallSnapshot): void {
+    const role = this.role;
+    if (role.kind === 'leader') return;
+    if (role.kind === 'candidate') this.becomeFollower(this.term, message.from);
+    else role.leaderId = message.from;
+    this.election.heardFromLeader();
+    if (message.meta.index > this.log.commitIndex()) {
+      this.log.installSnapshot(message.meta);
+      this.snapshotMeta = message.meta;
+    }
+    this.respondSnapshot(message, true, this.log.commitIndex());
+  }
+
+  private respondSnapshot(message: InstallSnapshot, success: boolean, matchIndex: LogIndex): void {
+    this.output.send({
+      type: 'installSnapshotResponse',
+      from: this.config.id,
+      to: message.from,
+      term: this.term,
+      success,
+      snapshotIndex: message.meta.index,
+      matchIndex,
+    });
   }
 
   private respondAppend(

@@ -37,6 +37,7 @@ export class ReadyBuilder {
     return (
       this.outbox.length > 0 ||
       this.readStates.length > 0 ||
+      log.hasInstalledSnapshot() ||
       log.hasUnpersisted() ||
       log.hasCommittedToHandOut() ||
       !sameHardState(hardState, this.handedOutHardState)
@@ -49,6 +50,7 @@ export class ReadyBuilder {
     const changed = !sameHardState(hardState, this.handedOutHardState);
     if (changed) this.handedOutHardState = hardState;
     const ready: Ready = {
+      snapshot: log.takeInstalledSnapshot(),
       hardState: changed ? hardState : null,
       entries: log.takeUnpersisted(),
       messages: this.outbox,

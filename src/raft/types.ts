@@ -45,6 +45,11 @@ export interface SnapshotMeta {
   readonly voters: readonly NodeId[];
   /** Non-voting members at `index`. */
   readonly learners: readonly NodeId[];
+  /**
+   * The leader timestamp of the entry at `index`, so the log's clock stays monotonic across a
+   * compaction (a new leader stamps no earlier than the last entry). Absent: 0.
+   */
+  readonly timestampMs?: number;
 }
 
 export interface RequestVote {
@@ -56,6 +61,11 @@ export interface RequestVote {
   readonly lastLogIndex: LogIndex;
   readonly lastLogTerm: Term;
   readonly preVote: boolean;
+  /**
+   * The candidate campaigns because the leader told it to (TimeoutNow, leadership transfer):
+   * voters grant it even inside a leader lease, as the leader itself asked. Absent: false.
+   */
+  readonly leadershipTransfer?: boolean;
 }
 
 export interface RequestVoteResponse {
@@ -104,11 +114,56 @@ export interface AppendEntriesResponse {
 }
 
 /**
+ * The leader tells a follower that lags below its compacted log to install snapshot `meta`. The
+ * core carries only the metadata: the transport streams the snapshot bytes from the store in
+ * bounded chunks and steps this message once they have all arrived (the driver holds the bytes
+ * and installs them when the Ready carries `snapshot`).
+ */
+export interface InstallSnapshot {
+  readonly type: 'installSnapshot';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: Term;
+  readonly meta: SnapshotMeta;
+}
+
+export interface InstallSnapshotResponse {
+  readonly type: 'installSnapshotResponse';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: Term;
+  /** The follower holds the snapshot (or a longer committed prefix); false: the transfer failed. */
+  readonly success: boolean;
+  /** Echo of the snapshot index this answers (stale answers to an older transfer are dropped). */
+  readonly snapshotIndex: LogIndex;
+  /** On success: the last index the follower now holds that matches the leader's log. */
+  readonly matchIndex: LogIndex;
+}
+
+/**
+ * Leadership transfer: the leader tells a follower whose log is as up to date as its own to start
+ * a real election at once (no pre-vote, no waiting for its timeout).
+ */
+export interface TimeoutNow {
+  readonly type: 'timeoutNow';
+  readonly from: NodeId;
+  readonly to: NodeId;
+  readonly term: Term;
+}
+
+/**
  * The one message union. Every `switch (message.type)` over it ends in `assertNever`, so adding
  * a message type (InstallSnapshot, TimeoutNow, ReadIndex...) is a compile error everywhere it is
  * not handled yet.
  */
-export type Message = RequestVote | RequestVoteResponse | AppendEntries | AppendEntriesResponse;
+export type Message =
+  | RequestVote
+  | RequestVoteResponse
+  | AppendEntries
+  | AppendEntriesResponse
+  | InstallSnapshot
+  | InstallSnapshotResponse
+  | TimeoutNow;
 export type MessageType = Message['type'];
 
 /** Public view of the node's role, for status reporting. */
@@ -133,6 +188,13 @@ export interface FollowerStatus {
  * The driver then calls `advance(ready)`.
  */
 export interface Ready {
+  /**
+   * A snapshot received from the leader to install first of all (step 0): save it durably with
+   * the bytes the transport delivered for it, drop the stored log it conflicts with (or keep the
+   * suffix after it when the entry at its index has its term) and restore the state machine from
+   * it. `entries` then start after it and `committed` continues from its index.
+   */
+  readonly snapshot: SnapshotMeta | null;
   readonly hardState: HardState | null;
   readonly entries: readonly LogEntry[];
   readonly messages: readonly Message[];

@@ -10,9 +10,11 @@ import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
-import type { Message } from '../raft/types.js';
+import type { InstallSnapshot, Message } from '../raft/types.js';
 import {
   AppendEntriesResponse as WireAppendEntriesResponse,
+  InstallSnapshotResponse as WireInstallSnapshotResponse,
+  TimeoutNowResponse as WireTimeoutNowResponse,
   RaftServiceService,
   RequestVoteResponse as WireRequestVoteResponse,
   type RaftServiceServer,
@@ -23,7 +25,10 @@ import {
   MessageDecodeError,
   requestVoteFromWire,
   requestVoteResponseToWire,
+  installSnapshotResponseToWire,
+  timeoutNowFromWire,
 } from './message-codec.js';
+import { receiveSnapshot, SnapshotStreamError } from './snapshot-transfer.js';
 import { noopLogger, type TransportLogger } from './transport-logger.js';
 import { guardMalformedRequests } from './malformed-request-guard.js';
 
@@ -53,6 +58,11 @@ export interface PeerHandler {
   onMessage(message: Message): Promise<Message | null>;
   /** A follower's ReadIndex: resolve once leadership is confirmed for the returned index. */
   onReadIndex(from: string): Promise<{ readIndex: number; leaderId: string }>;
+  /**
+   * A snapshot that arrived whole over InstallSnapshot: step the core with `message` once the
+   * node holds `data`, resolve with the InstallSnapshotResponse (or null). Absent: UNIMPLEMENTED.
+   */
+  onSnapshot?(message: InstallSnapshot, data: Uint8Array): Promise<Message | null>;
 }
 
 export interface GrpcServerOptions {
@@ -186,6 +196,34 @@ export class GrpcServer {
       appendEntries: (call, callback) => {
         this.servePeer(call.request, appendEntriesFromWire, callback, WireAppendEntriesResponse.create(),
           (m) => (m.type === 'appendEntriesResponse' ? appendEntriesResponseToWire(m) : null));
+      },
+      installSnapshot: (call, callback) => {
+        const onSnapshot = this.peerHandler.onSnapshot?.bind(this.peerHandler);
+        if (onSnapshot === undefined) {
+          callback({ code: grpc.status.UNIMPLEMENTED, details: 'this node does not install snapshots' });
+          return;
+        }
+        receiveSnapshot(call).then(
+          ({ message, data }) => {
+            const selfId = this.options.selfId;
+            if (selfId !== undefined && message.to !== selfId) {
+              callback({ code: grpc.status.FAILED_PRECONDITION, details: `this is node ${selfId}, not ${message.to}` });
+              return;
+            }
+            this.logger.info({ from: message.from, index: message.meta.index, bytes: data.byteLength }, 'snapshot received');
+            return onSnapshot(message, data).then((response) => {
+              if (response === null) callback(null, WireInstallSnapshotResponse.create());
+              else if (response.type !== 'installSnapshotResponse') callback({ code: grpc.status.INTERNAL, details: `no reply for a snapshot: ${response.type}` });
+              else callback(null, installSnapshotResponseToWire(response));
+            });
+          },
+        ).catch((error: unknown) => {
+          this.logger.warn({ err: String(error) }, 'snapshot transfer refused');
+          callback(error instanceof SnapshotStreamError ? { code: error.code, details: error.message } : handlerStatus(error));
+        });
+      },
+      timeoutNow: (call, callback) => {
+        this.servePeer(call.request, timeoutNowFromWire, callback, WireTimeoutNowResponse.create(), () => WireTimeoutNowResponse.create());
       },
       readIndex: (call, callback) => {
         this.peerHandler.onReadIndex(call.request.from).then(

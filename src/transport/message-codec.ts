@@ -13,11 +13,15 @@ import type {
   AppendEntries,
   AppendEntriesResponse,
   EntryType,
+  InstallSnapshot,
+  InstallSnapshotResponse,
   LogEntry,
   Message,
   NodeId,
   RequestVote,
   RequestVoteResponse,
+  SnapshotMeta,
+  TimeoutNow,
 } from '../raft/types.js';
 import * as wire from '../gen/raftex/v1/raft.js';
 
@@ -31,7 +35,11 @@ export type WireMessage =
   | { readonly type: 'requestVote'; readonly value: wire.RequestVoteRequest }
   | { readonly type: 'requestVoteResponse'; readonly value: wire.RequestVoteResponse }
   | { readonly type: 'appendEntries'; readonly value: wire.AppendEntriesRequest }
-  | { readonly type: 'appendEntriesResponse'; readonly value: wire.AppendEntriesResponse };
+  | { readonly type: 'appendEntriesResponse'; readonly value: wire.AppendEntriesResponse }
+  /** The header of a snapshot transfer (a chunk without data). */
+  | { readonly type: 'installSnapshot'; readonly value: wire.InstallSnapshotRequest }
+  | { readonly type: 'installSnapshotResponse'; readonly value: wire.InstallSnapshotResponse }
+  | { readonly type: 'timeoutNow'; readonly value: wire.TimeoutNowRequest };
 
 /** Node ids as the contract fixes them; checked on decode so a peer cannot smuggle odd ids in. */
 const nodeIdPattern = /^[A-Za-z0-9._:-]{1,64}$/;
@@ -47,6 +55,12 @@ export function messageToWire(message: Message): WireMessage {
       return { type: message.type, value: appendEntriesToWire(message) };
     case 'appendEntriesResponse':
       return { type: message.type, value: appendEntriesResponseToWire(message) };
+    case 'installSnapshot':
+      return { type: message.type, value: installSnapshotToWire(message, 0, new Uint8Array(0), 0) };
+    case 'installSnapshotResponse':
+      return { type: message.type, value: installSnapshotResponseToWire(message) };
+    case 'timeoutNow':
+      return { type: message.type, value: timeoutNowToWire(message) };
     default:
       return assertNever(message);
   }
@@ -63,6 +77,12 @@ export function messageFromWire(wireMessage: WireMessage): Message {
       return appendEntriesFromWire(wireMessage.value);
     case 'appendEntriesResponse':
       return appendEntriesResponseFromWire(wireMessage.value);
+    case 'installSnapshot':
+      return installSnapshotFromWire(wireMessage.value);
+    case 'installSnapshotResponse':
+      return installSnapshotResponseFromWire(wireMessage.value);
+    case 'timeoutNow':
+      return timeoutNowFromWire(wireMessage.value);
     default:
       return assertNever(wireMessage);
   }
@@ -76,6 +96,7 @@ export function requestVoteToWire(m: RequestVote): wire.RequestVoteRequest {
     lastLogIndex: encodeUint(m.lastLogIndex, 'lastLogIndex'),
     lastLogTerm: encodeUint(m.lastLogTerm, 'lastLogTerm'),
     preVote: m.preVote,
+    leadershipTransfer: m.leadershipTransfer === true,
   };
 }
 
@@ -88,6 +109,8 @@ export function requestVoteFromWire(w: wire.RequestVoteRequest): RequestVote {
     lastLogIndex: decodeUint(w.lastLogIndex, 'lastLogIndex'),
     lastLogTerm: decodeUint(w.lastLogTerm, 'lastLogTerm'),
     preVote: w.preVote,
+    // Only when set: an absent flag is the common case and keeps the message as before.
+    ...(w.leadershipTransfer ? { leadershipTransfer: true } : {}),
   };
 }
 
@@ -181,6 +204,85 @@ export function appendEntriesResponseFromWire(w: wire.AppendEntriesResponse): Ap
     entryCount: decodeUint(w.entryCount, 'entryCount'),
     round: decodeUint(w.round, 'round'),
   };
+}
+
+/**
+ * One chunk of a snapshot transfer: the header (from, to, term, meta) and `data` at `offset` of
+ * a snapshot of `totalBytes`.
+ */
+export function installSnapshotToWire(m: InstallSnapshot, offset: number, data: Uint8Array, totalBytes: number): wire.InstallSnapshotRequest {
+  return {
+    from: encodeId(m.from),
+    to: encodeId(m.to),
+    term: encodeUint(m.term, 'term'),
+    meta: snapshotMetaToWire(m.meta),
+    offset: encodeUint(offset, 'offset'),
+    data: Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+    totalBytes: encodeUint(totalBytes, 'totalBytes'),
+  };
+}
+
+/** The message a chunk's header stands for (its data travels separately). */
+export function installSnapshotFromWire(w: wire.InstallSnapshotRequest): InstallSnapshot {
+  if (w.meta === undefined) throw new MessageDecodeError('installSnapshot: meta missing');
+  return {
+    type: 'installSnapshot',
+    from: decodeId(w.from, 'from'),
+    to: decodeId(w.to, 'to'),
+    term: decodeUint(w.term, 'term'),
+    meta: snapshotMetaFromWire(w.meta),
+  };
+}
+
+export function snapshotMetaToWire(meta: SnapshotMeta): wire.SnapshotMeta {
+  return {
+    index: encodeUint(meta.index, 'meta.index'),
+    term: encodeUint(meta.term, 'meta.term'),
+    voters: meta.voters.map(encodeId),
+    learners: meta.learners.map(encodeId),
+    timestampMs: encodeUint(meta.timestampMs ?? 0, 'meta.timestampMs'),
+  };
+}
+
+export function snapshotMetaFromWire(w: wire.SnapshotMeta): SnapshotMeta {
+  return {
+    index: decodeUint(w.index, 'meta.index'),
+    term: decodeUint(w.term, 'meta.term'),
+    voters: w.voters.map((id) => decodeId(id, 'meta.voters')),
+    learners: w.learners.map((id) => decodeId(id, 'meta.learners')),
+    timestampMs: decodeUint(w.timestampMs, 'meta.timestampMs'),
+  };
+}
+
+export function installSnapshotResponseToWire(m: InstallSnapshotResponse): wire.InstallSnapshotResponse {
+  return {
+    from: encodeId(m.from),
+    to: encodeId(m.to),
+    term: encodeUint(m.term, 'term'),
+    success: m.success,
+    snapshotIndex: encodeUint(m.snapshotIndex, 'snapshotIndex'),
+    matchIndex: encodeUint(m.matchIndex, 'matchIndex'),
+  };
+}
+
+export function installSnapshotResponseFromWire(w: wire.InstallSnapshotResponse): InstallSnapshotResponse {
+  return {
+    type: 'installSnapshotResponse',
+    from: decodeId(w.from, 'from'),
+    to: decodeId(w.to, 'to'),
+    term: decodeUint(w.term, 'term'),
+    success: w.success,
+    snapshotIndex: decodeUint(w.snapshotIndex, 'snapshotIndex'),
+    matchIndex: decodeUint(w.matchIndex, 'matchIndex'),
+  };
+}
+
+export function timeoutNowToWire(m: TimeoutNow): wire.TimeoutNowRequest {
+  return { from: encodeId(m.from), to: encodeId(m.to), term: encodeUint(m.term, 'term') };
+}
+
+export function timeoutNowFromWire(w: wire.TimeoutNowRequest): TimeoutNow {
+  return { type: 'timeoutNow', from: decodeId(w.from, 'from'), to: decodeId(w.to, 'to'), term: decodeUint(w.term, 'term') };
 }
 
 export function entryToWire(e: LogEntry): wire.LogEntry {

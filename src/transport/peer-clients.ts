@@ -19,8 +19,10 @@ import {
   MessageDecodeError,
   requestVoteResponseFromWire,
   requestVoteToWire,
+  timeoutNowToWire,
 } from './message-codec.js';
 import { noopLogger, type TransportLogger } from './transport-logger.js';
+import { snapshotTransferDeadlineMs, streamSnapshot, type SnapshotBytes } from './snapshot-transfer.js';
 
 /** Pending RPCs per peer before new messages to it are dropped (etcd's MaxInflightMsgs default). */
 export const peerInflightRpcsMax = 256;
@@ -62,6 +64,10 @@ export const defaultPeerClientsConfig: PeerClientsConfig = {
 export interface PeerClientsOptions extends Partial<PeerClientsConfig> {
   /** This node's id: the `from` of ReadIndex requests. */
   readonly selfId?: NodeId;
+  /** The newest stored snapshot, streamed for the core's InstallSnapshot (none: such sends fail). */
+  readonly loadSnapshot?: () => Promise<SnapshotBytes | null>;
+  /** Deadline of one whole snapshot transfer. */
+  readonly snapshotDeadlineMs?: number;
   readonly logger?: TransportLogger;
 }
 
@@ -95,6 +101,8 @@ interface Peer {
   readonly client: RaftServiceClient;
   /** Calls started and not yet completed; cancelled on close. */
   readonly inflight: Set<grpc.ClientUnaryCall>;
+  /** A snapshot is streaming to this peer: at most one at a time (later requests are dropped). */
+  snapshotSending: boolean;
   readonly counters: PeerCounters;
 }
 
@@ -107,6 +115,8 @@ export class PeerClients {
   private closed = false;
   /** Messages for ids not in `--peers`, or response messages (which travel as RPC replies). */
   private unroutable = 0;
+  private readonly loadSnapshot: (() => Promise<SnapshotBytes | null>) | null;
+  private readonly snapshotDeadlineMs: number;
 
   /**
    * @param peers the other members: id -> host:port this node sends to.
@@ -118,7 +128,9 @@ export class PeerClients {
     private readonly onMessage: (message: Message) => void,
     options: PeerClientsOptions = {},
   ) {
-    const { selfId, logger, ...config } = options;
+    const { selfId, logger, loadSnapshot, snapshotDeadlineMs, ...config } = options;
+    this.loadSnapshot = loadSnapshot ?? null;
+    this.snapshotDeadlineMs = snapshotDeadlineMs ?? snapshotTransferDeadlineMs;
     this.config = { ...defaultPeerClientsConfig, ...definedOnly(config) };
     this.logger = logger ?? noopLogger;
     this.selfId = selfId ?? '';
@@ -134,6 +146,8 @@ export class PeerClients {
       'grpc.enable_retries': 0,
       // Each peer gets its own connection even if two ids share an address (tests, proxies).
       'grpc.use_local_subchannel_pool': 1,
+      // Per-call channelz bookkeeping costs CPU on every AppendEntries; nothing reads it.
+      'grpc.enable_channelz': 0,
     };
     for (const [id, address] of peers) {
       const client = new RaftServiceClient(address, grpc.credentials.createInsecure(), channelOptions);
@@ -144,6 +158,7 @@ export class PeerClients {
         address,
         client,
         inflight: new Set(),
+        snapshotSending: false,
         counters: { sent: 0, droppedInflight: 0, failed: 0, delivered: 0, noReply: 0, badReplies: 0 },
       });
     }
@@ -176,8 +191,15 @@ export class PeerClients {
         this.config.appendDeadlineMs, appendEntriesResponseFromWire);
         return;
       }
+      case 'installSnapshot':
+        this.sendSnapshot(peer, message);
+        return;
+      case 'timeoutNow':
+        this.sendTimeoutNow(peer, message);
+        return;
       case 'requestVoteResponse':
       case 'appendEntriesResponse':
+      case 'installSnapshotResponse':
         // Responses go back as the reply of the RPC that carried the request (GrpcServer); one
         // that reaches here had no pending call left (it timed out), so it has nowhere to go.
         this.unroutable++;
@@ -243,6 +265,64 @@ export class PeerClients {
       peer.inflight.clear();
       peer.client.close();
     }
+  }
+
+  /**
+   * Streams the stored snapshot to `peer`; its answer (or, if the transfer fails, a failure
+   * answer made up on its behalf) goes to onMessage so the core can retry or resume.
+   */
+  private sendSnapshot(peer: Peer, message: Extract<Message, { type: 'installSnapshot' }>): void {
+    if (peer.snapshotSending) return;
+    const load = this.loadSnapshot;
+    const failed = (why: string): void => {
+      peer.counters.failed++;
+      this.logger.warn({ peer: peer.id, index: message.meta.index, err: why }, 'snapshot transfer failed');
+      if (this.closed) return;
+      this.onMessage({
+        type: 'installSnapshotResponse', from: peer.id, to: message.from, term: message.term,
+        success: false, snapshotIndex: message.meta.index, matchIndex: 0,
+      });
+    };
+    if (load === null) {
+      failed('no snapshot source configured');
+      return;
+    }
+    peer.snapshotSending = true;
+    peer.counters.sent++;
+    void (async () => {
+      try {
+        const snapshot = await load();
+        if (snapshot === null || snapshot.meta.index < message.meta.index) throw new Error(`snapshot ${message.meta.index} is not in the store`);
+        const started = Date.now();
+        const response = await streamSnapshot(peer.client, message, snapshot, callMetadata(), this.snapshotDeadlineMs);
+        this.logger.info({ peer: peer.id, index: snapshot.meta.index, bytes: snapshot.data.byteLength, ms: Date.now() - started }, 'snapshot sent');
+        if (this.closed) return;
+        if (response.from !== peer.id || response.to !== message.from) {
+          peer.counters.badReplies++;
+          failed(`reply from ${response.from} to ${response.to}`);
+          return;
+        }
+        peer.counters.delivered++;
+        this.onMessage(response);
+      } catch (error) {
+        failed(error instanceof Error ? error.message : String(error));
+      } finally {
+        peer.snapshotSending = false;
+      }
+    })();
+  }
+
+  /** Leadership transfer: the reply carries nothing; the peer's election is what follows. */
+  private sendTimeoutNow(peer: Peer, message: Extract<Message, { type: 'timeoutNow' }>): void {
+    peer.counters.sent++;
+    const call = peer.client.timeoutNow(timeoutNowToWire(message), callMetadata(), { deadline: Date.now() + this.config.voteDeadlineMs }, (error) => {
+      peer.inflight.delete(call);
+      if (error) {
+        peer.counters.failed++;
+        this.logger.warn({ peer: peer.id, code: error.code, details: error.details }, 'TimeoutNow RPC failed');
+      }
+    });
+    peer.inflight.add(call);
   }
 
   /** Starts one request RPC within the inflight window and routes its reply to onMessage. */

@@ -31,8 +31,9 @@ class FakeCore implements RaftCore {
   status(): CoreStatus { return { id: 'n1', role: 'leader', term: 1, leaderId: 'n1', commitIndex: 0, lastApplied: 0, lastLogIndex: 0, voters: ['n1'] }; }
   /** Like the real core, everything produced before ready() goes into that one Ready. */
   queue(part: Partial<Ready>): void {
-    const last = this.pending.pop() ?? { hardState: null, entries: [], messages: [], committed: [], readStates: [] };
+    const last = this.pending.pop() ?? { snapshot: null, hardState: null, entries: [], messages: [], committed: [], readStates: [] };
     this.pending.push({
+      snapshot: part.snapshot ?? last.snapshot,
       hardState: part.hardState ?? last.hardState,
       entries: [...last.entries, ...(part.entries ?? [])],
       messages: [...last.messages, ...(part.messages ?? [])],

@@ -183,6 +183,8 @@ export class Harness {
     if (!slot.up || !slot.node.hasReady()) return false;
     const ready = slot.node.ready();
     this.readies.get(id)!.push(ready);
+    // An installed snapshot replaces the state machine: applying resumes after its index.
+    if (ready.snapshot !== null) slot.applied = [];
     slot.storage.persist(ready);
     for (const message of ready.messages) {
       if (this.linkOpen(message.from, message.to)) this.queue.push(message);

@@ -190,7 +190,7 @@ function figure8Cluster(): Harness {
 }
 
 describe('compacted leader log', () => {
-  it('moves a follower that needs compacted entries to snapshot state instead of crashing', () => {
+  it('repairs a follower that needs compacted entries through InstallSnapshot instead of crashing', () => {
     const full = craftedStorage([[1, 110]], 1, 110);
     const compacted = new MemoryStorage({ index: 100, term: 1, voters: ['a', 'b', 'c'], learners: [] });
     compacted.append(full.entries(101, 111));
@@ -206,8 +206,9 @@ describe('compacted leader log', () => {
     const status = h.node('a').status();
     expect(status).toMatchObject({ role: 'leader', firstLogIndex: 101, commitIndex: 111 });
     expect(status.followers.find((f) => f.id === 'b')).toMatchObject({ state: 'replicate', matchIndex: 111 });
-    expect(status.followers.find((f) => f.id === 'c')).toMatchObject({ state: 'snapshot', matchIndex: 0 });
-    // The stranded follower still hears from its leader, so it neither campaigns nor disrupts.
-    expect(h.node('c').status()).toMatchObject({ role: 'follower', leaderId: 'a', lastLogIndex: 0 });
+    // c went to snapshot state, was sent a's snapshot at 100 and then the entries after it.
+    expect(h.delivered.filter((m) => m.type === 'installSnapshot' && m.to === 'c')).toHaveLength(1);
+    expect(status.followers.find((f) => f.id === 'c')).toMatchObject({ state: 'replicate', matchIndex: 111 });
+    expect(h.node('c').status()).toMatchObject({ role: 'follower', leaderId: 'a', firstLogIndex: 101, lastLogIndex: 111, commitIndex: 111 });
   });
 });

@@ -15,10 +15,14 @@
  *  - every leader's followers have matchIndex < nextIndex, and matchIndex never moves backwards.
  *  - hard state: the term never decreases, a vote is never changed within a term (across crashes too).
  *  - the leader-stamped clock never runs backwards along the applied log (the domain's only clock).
+ *  - snapshots: a snapshot's state is the fold of exactly the entries applied up to its index, and
+ *    a node that installs one continues applying right after it.
  *  - linearizable reads: a ReadIndex read point is at or above every index known committed when the
  *    read was requested (a deposed leader must not confirm a stale read), and comes back once.
  */
-import type { HardState, LogEntry, LogIndex, NodeId, ReadState, Term } from '../../src/raft/types.js';
+import type { HardState, LogEntry, LogIndex, NodeId, ReadState, SnapshotMeta, Term } from '../../src/raft/types.js';
+import { foldEntry, initialSimState } from './sim-state.js';
+import type { SimSnapshotData } from './sim-storage.js';
 import type { LogView, SimNodeStatus } from './sim-types.js';
 
 /** Every kind of broken invariant the simulator can report. */
@@ -95,6 +99,8 @@ export class SafetyChecker {
   private committedMax: LogIndex = 0;
   /** index -> the first entry any node applied there. */
   private readonly appliedAt = new Map<LogIndex, { entry: LogEntry; nodeId: NodeId }>();
+  /** stateAfter[i] = the state machine after applying entries 1..i (grown on demand from appliedAt). */
+  private readonly stateAfter: SimSnapshotData[] = [initialSimState];
   private readonly nodes = new Map<NodeId, NodeTrack>();
   /** requestId -> who was asked and the highest index known committed at that moment. */
   private readonly reads = new Map<string, { readonly nodeId: NodeId; readonly minIndex: LogIndex; readonly tick: number }>();
@@ -195,6 +201,41 @@ export class SafetyChecker {
         this.report('stateMachineSafety', id, `applied ${fmtEntry(e)} but ${first.nodeId} applied ${fmtEntry(first.entry)}`);
       }
     }
+  }
+
+  /** `id` saved a snapshot of its own state at meta.index. */
+  snapshotTaken(id: NodeId, meta: SnapshotMeta, data: SimSnapshotData): void {
+    this.checkSnapshot(id, meta, data, 'took');
+  }
+
+  /** `id` installed the leader's snapshot (Ready.snapshot): it applies from meta.index + 1 on. */
+  snapshotInstalled(id: NodeId, meta: SnapshotMeta, data: SimSnapshotData): void {
+    this.checkSnapshot(id, meta, data, 'installed');
+    const t = this.nodes.get(id);
+    if (t === undefined) return;
+    if (meta.index < t.appliedNext - 1) {
+      this.report('appliedRollback', id, `installed snapshot ${meta.index} below applied ${t.appliedNext - 1}`);
+    }
+    t.appliedNext = meta.index + 1;
+  }
+
+  private checkSnapshot(id: NodeId, meta: SnapshotMeta, data: SimSnapshotData, verb: string): void {
+    const expected = this.stateAt(meta.index);
+    if (expected === null) {
+      this.report('stateMachineSafety', id, `${verb} snapshot ${meta.index}/${meta.term} covering entries no node applied`);
+    } else if (expected !== data) {
+      this.report('stateMachineSafety', id, `${verb} snapshot ${meta.index}/${meta.term} with state ${data}, the applied entries give ${expected}`);
+    }
+  }
+
+  /** The state after the entries applied at 1..index, or null if one of them was never applied. */
+  private stateAt(index: LogIndex): SimSnapshotData | null {
+    while (this.stateAfter.length <= index) {
+      const next = this.appliedAt.get(this.stateAfter.length);
+      if (next === undefined) return null;
+      this.stateAfter.push(foldEntry(this.stateAfter.at(-1)!, next.entry));
+    }
+    return this.stateAfter[index]!;
   }
 
   /** A client asked `id` for a read point; it must not be older than anything committed by now. */
@@ -315,6 +356,8 @@ export class SafetyChecker {
   }
 
   private checkHolds(leaderId: NodeId, term: Term, log: LogView, index: LogIndex, e: LogEntry): void {
+    // Compacted: the leader's snapshot holds it (snapshots are checked against the applied entries).
+    if (index <= log.snapshotIndex()) return;
     const held = log.entry(index);
     if (held === undefined || !sameEntry(held, e)) {
       this.report('leaderCompleteness', leaderId, `leader of term ${term} lacks committed ${fmtEntry(e)} (holds ${held === undefined ? 'nothing' : fmtEntry(held)})`);

@@ -10,14 +10,15 @@
  *   6. run the checkers on every live node.
  * Nothing here reads a clock or Math.random: the seed decides everything.
  */
-import type { LogEntry, Message, NodeId, Ready, RoleKind, Term } from '../../src/raft/types.js';
+import type { LogEntry, Message, NodeId, Ready, RoleKind, SnapshotMeta, Term } from '../../src/raft/types.js';
 import type { Rng } from '../../src/raft/rng.js';
 import { assert } from '../../src/raft/assert.js';
 import { SafetyChecker } from './checkers.js';
 import { Prng } from './prng.js';
 import { FaultSchedule, type CrashPoint, type FaultTarget } from './sim-faults.js';
 import { SimNetwork, type NetworkFaults } from './sim-network.js';
-import { SimStorage } from './sim-storage.js';
+import { SimStorage, type SimSnapshotData } from './sim-storage.js';
+import { foldEntry, initialSimState } from './sim-state.js';
 import { freezeReady } from './ready-freeze.js';
 import { SimTrace } from './sim-trace.js';
 import { ClientWorkload, type WorkloadTarget } from './sim-workload.js';
@@ -46,8 +47,10 @@ interface Slot {
   crashAt: CrashPoint | null;
   /** A crashed node scheduled to reboot at this tick (0 = not scheduled). */
   restartAt: number;
-  /** The liveness marker has been applied in this lifetime. */
+  /** The liveness marker has been applied (or installed with a snapshot) in this lifetime. */
   markerApplied: boolean;
+  /** The state machine: the fold of every entry applied, or the snapshot it was restored from. */
+  state: SimSnapshotData;
 }
 
 /** Counters for the run summary. */
@@ -66,6 +69,10 @@ export interface ClusterStats {
   crashesMidReady: number;
   /** Nodes restarted with a non-empty log. */
   recoveries: number;
+  /** Snapshots taken locally (each followed by a compaction). */
+  snapshotsTaken: number;
+  /** Snapshots installed from a leader (Ready.snapshot). */
+  snapshotsInstalled: number;
 }
 
 /** A simulated Raft cluster. */
@@ -76,7 +83,7 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
   readonly network: SimNetwork;
   readonly faults: FaultSchedule;
   readonly clients: ClientWorkload;
-  readonly stats: ClusterStats = { crashes: 0, restarts: 0, proposals: 0, proposalsAccepted: 0, reads: 0, readsConfirmed: 0, readies: 0, leaderChanges: 0, truncations: 0, crashesMidReady: 0, recoveries: 0 };
+  readonly stats: ClusterStats = { crashes: 0, restarts: 0, proposals: 0, proposalsAccepted: 0, reads: 0, readsConfirmed: 0, readies: 0, leaderChanges: 0, truncations: 0, crashesMidReady: 0, recoveries: 0, snapshotsTaken: 0, snapshotsInstalled: 0 };
   /** The current virtual tick. */
   now = 0;
   /** Bytes that mark the liveness proposal. */
@@ -87,6 +94,13 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
   private readonly rng: Prng;
   private readSeq = 0;
   private faultsOn = false;
+  /**
+   * Every snapshot saved anywhere, by "index/term": the bytes the transport would stream for an
+   * InstallSnapshot (a snapshot's state is determined by its index, the checker verifies that).
+   */
+  private readonly snapshotStates = new Map<string, SimSnapshotData>();
+  /** Where the liveness marker was applied, once some node applied it. */
+  private markerIndex: number | null = null;
 
   constructor(seed: number, nodeCount: number, readonly scenario: Scenario, private readonly factory: NodeFactory, traceCapacity?: number) {
     assert(nodeCount >= 1 && nodeCount <= 9, `nodeCount must be in [1, 9], got ${nodeCount}`);
@@ -100,7 +114,7 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     const skewMax = scenario.faults.clockSkewMsMax;
     for (const id of this.ids) {
       const skewMs = skewMax === 0 ? 0 : this.rng.intBetween(-skewMax, skewMax);
-      const slot: Slot = { id, storage: new SimStorage(), skewMs, node: null, lifetime: 0, role: 'down', term: 0, crashAt: null, restartAt: 0, markerApplied: false };
+      const slot: Slot = { id, storage: new SimStorage(), skewMs, node: null, lifetime: 0, role: 'down', term: 0, crashAt: null, restartAt: 0, markerApplied: false, state: initialSimState };
       this.slots.set(id, slot);
       this.start(slot);
     }
@@ -117,6 +131,7 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     for (const m of this.network.takeDue(this.now)) this.deliver(m);
     for (const s of this.slots.values()) this.guard(s, () => s.node?.tick());
     if (faults) this.clients.step();
+    if (faults && this.scenario.snapshots.transfer > 0 && this.rng.chance(this.scenario.snapshots.transfer)) this.transferLeadership();
     this.drainReadies();
     this.observeAll();
   }
@@ -308,6 +323,7 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     const crashAt = s.crashAt;
     if (crashAt !== null) this.stats.crashesMidReady++;
     if (crashAt === 'beforePersist') return this.kill(s, crashAt);
+    if (rd.snapshot !== null) this.installSnapshot(s, rd.snapshot);
     const before = s.storage.hardState();
     const lastBefore = s.storage.lastIndex();
     const first = rd.entries[0]?.index ?? lastBefore + 1;
@@ -340,14 +356,65 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
       return this.kill(s, 'right after granting a vote');
     }
     node.advance(rd);
+    this.maybeSnapshot(s, node);
   }
 
   private apply(s: Slot, committed: readonly LogEntry[]): void {
     if (committed.length === 0) return;
     this.checker.applied(s.id, committed, s.storage);
     for (const e of committed) {
-      if (!s.markerApplied && sameBytes(e.data, this.marker)) s.markerApplied = true;
+      s.state = foldEntry(s.state, e);
+      if (!s.markerApplied && sameBytes(e.data, this.marker)) {
+        s.markerApplied = true;
+        this.markerIndex ??= e.index;
+      }
     }
+  }
+
+  /** Ready.snapshot: save it with the bytes "the transport received", restore the state machine from it. */
+  private installSnapshot(s: Slot, meta: SnapshotMeta): void {
+    const data = this.snapshotStates.get(`${meta.index}/${meta.term}`);
+    assert(data !== undefined, `${s.id} installs snapshot ${meta.index}/${meta.term} that no node saved`);
+    s.storage.saveSnapshot(meta, data);
+    s.state = data;
+    this.stats.snapshotsInstalled++;
+    this.trace.note(this.now, s.id, `installed snapshot ${meta.index}/${meta.term}`);
+    this.checker.snapshotInstalled(s.id, meta, data);
+    this.noteMarkerIn(s);
+  }
+
+  /** The node's own snapshot policy: every `every` applied entries, then compact keeping `trailing`. */
+  private maybeSnapshot(s: Slot, node: SimRaftNode): void {
+    const policy = this.scenario.snapshots;
+    if (policy.every === 0) return;
+    const applied = node.status().lastApplied;
+    if (applied - s.storage.snapshotIndex() < policy.every) return;
+    const term = s.storage.term(applied);
+    assert(term !== undefined, `${s.id} has no term for applied index ${applied}`);
+    const timestampMs = s.storage.entry(applied)?.timestampMs ?? 0;
+    const meta: SnapshotMeta = { index: applied, term, voters: this.ids, learners: [], timestampMs };
+    s.storage.saveSnapshot(meta, s.state);
+    this.snapshotStates.set(`${meta.index}/${meta.term}`, s.state);
+    this.stats.snapshotsTaken++;
+    this.checker.snapshotTaken(s.id, meta, s.state);
+    node.compact(meta, Math.max(0, applied - policy.trailing));
+  }
+
+  /** The leader hands over to a random other node (leadership transfer in the fault mix). */
+  private transferLeadership(): void {
+    const leader = this.leader();
+    if (leader === null || this.ids.length < 2) return;
+    const others = this.ids.filter((id) => id !== leader.id);
+    const to = others[this.rng.nextInt(others.length)]!;
+    const s = this.slot(leader.id);
+    this.guard(s, () => {
+      if (s.node?.transferLeadership(to).ok === true) this.trace.note(this.now, s.id, `transfer leadership to ${to}`);
+    });
+  }
+
+  /** A snapshot past the marker holds it: the node has it applied. */
+  private noteMarkerIn(s: Slot): void {
+    if (this.markerIndex !== null && s.storage.snapshotIndex() >= this.markerIndex) s.markerApplied = true;
   }
 
   private observeAll(): void {
@@ -375,6 +442,8 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     s.crashAt = null;
     s.restartAt = 0;
     s.markerApplied = false;
+    s.state = s.storage.snapshotData() ?? initialSimState;
+    this.noteMarkerIn(s);
     s.role = 'follower';
     s.term = s.storage.hardState().term;
     if (s.lifetime > 1) this.stats.restarts++;

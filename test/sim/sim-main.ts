@@ -57,6 +57,8 @@ function main(): void {
   let crashes = 0;
   let reads = 0;
   let truncations = 0;
+  let snapshotsTaken = 0;
+  let snapshotsInstalled = 0;
   for (let seed = start; seed < start + seeds; seed++) {
     const r = runSeed({ seed, nodeCount, steps, factory: raftNodeFactory, traceMax: Math.max(traceLines, traceLinesVerbose), ...(values.focus === undefined ? {} : { focus: values.focus }) });
     ticks += r.stats.ticks;
@@ -64,6 +66,8 @@ function main(): void {
     crashes += r.stats.crashes;
     reads += r.stats.readsConfirmed;
     truncations += r.stats.truncations;
+    snapshotsTaken += r.stats.snapshotsTaken;
+    snapshotsInstalled += r.stats.snapshotsInstalled;
     livenessMax = Math.max(livenessMax, r.livenessTicks);
     if (r.violations.length > 0) {
       violations += r.violations.length;
@@ -76,7 +80,7 @@ function main(): void {
   }
   const secs = (performance.now() - began) / 1000;
   console.log(`sim: ${nodeCount} nodes, ${steps} steps/seed, ${ticks} ticks, ${commits} entries committed, ${reads} reads confirmed, ${crashes} crashes, ` +
-    `${truncations} log truncations, ` +
+    `${truncations} log truncations, ${snapshotsTaken} snapshots taken, ${snapshotsInstalled} installed, ` +
     `slowest liveness ${livenessMax} ticks, ${secs.toFixed(1)} s`);
   console.log(`sim: ${seeds} seeds, ${violations} violations`);
   if (violations > 0) process.exit(1);

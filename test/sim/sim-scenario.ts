@@ -49,11 +49,22 @@ export interface FaultRates {
   readonly crashedMax: number;
 }
 
+/** When the simulated nodes snapshot their state machine and compact their logs. */
+export interface SnapshotPolicy {
+  /** Snapshot once this many entries were applied since the last snapshot (0 = never). */
+  readonly every: number;
+  /** Entries kept in memory below the snapshot for slow followers (the trailing window). */
+  readonly trailing: number;
+  /** Chance per step that the leader is asked to transfer leadership to another node. */
+  readonly transfer: number;
+}
+
 /** Everything random about one run that is fixed at its start. */
 export interface Scenario {
   readonly tuning: CoreTuning;
   readonly network: NetworkFaults;
   readonly faults: FaultRates;
+  readonly snapshots: SnapshotPolicy;
 }
 
 /** Draw a scenario for a cluster of `nodeCount` nodes. */
@@ -95,7 +106,9 @@ export function drawScenario(rng: Prng, nodeCount: number): Scenario {
     clockSkewMsMax: rng.pick([0, 1000, 60_000]),
     crashedMax: rng.chance(0.2) ? nodeCount : minority,
   };
-  return { tuning, network, faults };
+  // Drawn last so the draws above (and the scenarios of older seeds) stay as they were.
+  const snapshots: SnapshotPolicy = { every: rng.pick([0, 3, 10, 40]), trailing: rng.pick([0, 0, 2, 10]), transfer: rng.pick([0, 0.002, 0.01]) };
+  return { tuning, network, faults, snapshots };
 }
 
 /** One line describing a scenario, printed with a failing seed. */
@@ -107,5 +120,6 @@ export function describeScenario(s: Scenario): string {
     `entries/append=${t.entriesPerAppendMax} bytes/append=${t.bytesPerAppendMax} inflight=${t.inflightAppendsMax} ` +
     `uncommitted=${t.uncommittedEntriesMax} | delay=${n.delayMin}..${n.delayMax} drop=${n.dropRate} dup=${n.duplicateRate} ` +
     `straggler=${n.stragglerRate}@${n.stragglerDelayMax} fifo=${n.fifo} | crash=${f.crash} restart=${f.restart} midReady=${f.crashMidReady} ` +
-    `partition=${f.partition} heal=${f.heal} propose=${f.propose} read=${f.read} campaign=${f.campaign} skew=${f.clockSkewMsMax}ms crashedMax=${f.crashedMax}`;
+    `partition=${f.partition} heal=${f.heal} propose=${f.propose} read=${f.read} campaign=${f.campaign} skew=${f.clockSkewMsMax}ms crashedMax=${f.crashedMax} | ` +
+    `snapshot every=${s.snapshots.every} trailing=${s.snapshots.trailing} transfer=${s.snapshots.transfer}`;
 }

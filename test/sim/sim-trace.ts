@@ -115,6 +115,12 @@ export function formatMessage(m: Message): string {
       return m.success
         ? `${head} AppResp term=${m.term} ok match=${m.matchIndex} (prev=${m.prevLogIndex} n=${m.entryCount})`
         : `${head} AppResp term=${m.term} REJECT hint=${m.conflictIndex}/${m.conflictTerm} (prev=${m.prevLogIndex})`;
+    case 'installSnapshot':
+      return `${head} Snap term=${m.term} snapshot=${m.meta.index}/${m.meta.term}`;
+    case 'timeoutNow':
+      return `${head} TimeoutNow term=${m.term}`;
+    case 'installSnapshotResponse':
+      return `${head} SnapResp term=${m.term} ${m.success ? 'ok' : 'FAILED'} snapshot=${m.snapshotIndex} match=${m.matchIndex}`;
     default:
       return assertNever(m);
   }

@@ -3,7 +3,7 @@
  * cluster can be tested against hand-made nodes. `raft-factory.ts` proves the real `RaftNode`
  * fits it.
  */
-import type { FollowerStatus, LogEntry, LogIndex, Message, NodeId, Ready, RoleKind, Term } from '../../src/raft/types.js';
+import type { FollowerStatus, LogEntry, LogIndex, Message, NodeId, Ready, RoleKind, SnapshotMeta, Term } from '../../src/raft/types.js';
 
 /** What `RaftNode.status()` reports. */
 export interface SimNodeStatus {
@@ -42,11 +42,17 @@ export interface SimRaftNode {
   ready(): Ready;
   advance(ready: Ready): void;
   status(): SimNodeStatus;
+  /** Leader only: hand leadership to `to` (TimeoutNow once it is caught up). */
+  transferLeadership(to: NodeId): { readonly ok: boolean };
+  /** The driver saved a snapshot at snapshot.index (<= applied): compact the log to `compactTo`. */
+  compact(snapshot: SnapshotMeta, compactTo: LogIndex): void;
 }
 
 /** Read access to a node's log, as the checkers need it. */
 export interface LogView {
   lastIndex(): LogIndex;
+  /** Entries at or below this index are compacted into a snapshot (0 = none). */
+  snapshotIndex(): LogIndex;
   term(index: LogIndex): Term | undefined;
   entry(index: LogIndex): LogEntry | undefined;
 }

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import * as grpc from '@grpc/grpc-js';
 import * as protoLoader from '@grpc/proto-loader';
 import { service as healthService } from 'grpc-health-check';
-import { ClusterServiceClient, ClusterServiceService, Role, type ClusterServiceServer } from '../../src/gen/raftex/v1/cluster.js';
+import { ClusterServiceClient, ClusterServiceService, GetStatusResponse, Role, type ClusterServiceServer } from '../../src/gen/raftex/v1/cluster.js';
 import { RaftServiceClient } from '../../src/gen/raftex/v1/raft.js';
 import { findProtoDir, GrpcServer } from '../../src/transport/grpc-server.js';
 import { ScriptedPeer } from './transport-fixtures.js';
@@ -84,13 +84,13 @@ describe('GrpcServer', () => {
 
   it('serves added services on the same port and tracks their health', async () => {
     const server = new GrpcServer(new ScriptedPeer());
-    const impl: ClusterServiceServer = {
-      getStatus: (_call, cb) => cb(null, {
+    const impl: Pick<ClusterServiceServer, 'getStatus'> = {
+      getStatus: (_call, cb) => cb(null, GetStatusResponse.fromPartial({
         nodeId: 'n1', role: Role.ROLE_LEADER, term: 3, leaderId: 'n1', commitIndex: 5, lastApplied: 5, lastLogIndex: 5,
         members: [], followers: [], stateHash: 'ab',
-      }),
+      })),
     };
-    server.addService(ClusterServiceService, impl);
+    server.addService(ClusterServiceService, impl as grpc.UntypedServiceImplementation);
     const address = await started(server);
     const client = new ClusterServiceClient(address, grpc.credentials.createInsecure());
     cleanups.push(() => client.close());
@@ -122,7 +122,7 @@ describe('GrpcServer', () => {
     const client = new RaftServiceClient(address, grpc.credentials.createInsecure());
     cleanups.push(() => client.close());
     const error = await new Promise<grpc.ServiceError | null>((res) =>
-      client.requestVote({ from: 'n1', to: 'n2', term: 1, lastLogIndex: 0, lastLogTerm: 0, preVote: false }, (e) => res(e)));
+      client.requestVote({ from: 'n1', to: 'n2', term: 1, lastLogIndex: 0, lastLogTerm: 0, preVote: false, leadershipTransfer: false }, (e) => res(e)));
     expect(error?.code).toBe(grpc.status.INTERNAL);
   });
 

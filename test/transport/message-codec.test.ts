@@ -72,6 +72,16 @@ function viaBytes(w: WireMessage): WireMessage {
       return { type: w.type, value: wire.AppendEntriesRequest.decode(wire.AppendEntriesRequest.encode(w.value).finish()) };
     case 'appendEntriesResponse':
       return { type: w.type, value: wire.AppendEntriesResponse.decode(wire.AppendEntriesResponse.encode(w.value).finish()) };
+    case 'installSnapshot':
+      return { type: w.type, value: wire.InstallSnapshotRequest.decode(wire.InstallSnapshotRequest.encode(w.value).finish()) };
+    case 'installSnapshotResponse':
+      return { type: w.type, value: wire.InstallSnapshotResponse.decode(wire.InstallSnapshotResponse.encode(w.value).finish()) };
+    case 'timeoutNow':
+      return { type: w.type, value: wire.TimeoutNowRequest.decode(wire.TimeoutNowRequest.encode(w.value).finish()) };
+    default: {
+      const never: never = w;
+      throw new Error(`unknown wire message ${JSON.stringify(never)}`);
+    }
   }
 }
 
@@ -148,7 +158,7 @@ describe('message codec', () => {
     expect(bad({ entries: [{ ...good.entries[0]!, term: 4 }] })).toThrow(/above the message term/);
     expect(bad({ entries: [{ ...good.entries[0]!, type: wire.EntryType.ENTRY_TYPE_UNSPECIFIED }] })).toThrow(MessageDecodeError);
     expect(() => entryTypeFromWire(17 as wire.EntryType)).toThrow(MessageDecodeError);
-    expect(() => requestVoteFromWire({ from: 'a', to: 'b', term: -1, lastLogIndex: 0, lastLogTerm: 0, preVote: false })).toThrow(MessageDecodeError);
+    expect(() => requestVoteFromWire({ from: 'a', to: 'b', term: -1, lastLogIndex: 0, lastLogTerm: 0, preVote: false, leadershipTransfer: false })).toThrow(MessageDecodeError);
   });
 
   it('an unknown entry type number from a newer peer survives the bytes and is then rejected', () => {

@@ -104,6 +104,26 @@ export interface GetStatusResponse {
   followers: FollowerProgress[];
   /** Hex digest of the exchange state at last_applied. */
   stateHash: string;
+  /** AppendEntries this node rejected as a follower (log mismatch or stale term), since it started. */
+  appendRejectionsSent: number;
+  /** Rejected AppendEntries responses this node received as a leader, since it started. */
+  appendRejectionsReceived: number;
+  /** Storage syncs (fsync batches) since this node started. */
+  fsyncs: number;
+  /** Log entries made durable since this node started. */
+  entriesPersisted: number;
+}
+
+export interface TransferLeadershipRequest {
+  /** The voter to hand over to; empty: the most up-to-date follower. */
+  targetId: string;
+}
+
+export interface TransferLeadershipResponse {
+  /** The leader once the transfer completed. */
+  leaderId: string;
+  /** The new leader's term. */
+  term: number;
 }
 
 function createBaseMember(): Member {
@@ -380,6 +400,10 @@ function createBaseGetStatusResponse(): GetStatusResponse {
     members: [],
     followers: [],
     stateHash: "",
+    appendRejectionsSent: 0,
+    appendRejectionsReceived: 0,
+    fsyncs: 0,
+    entriesPersisted: 0,
   };
 }
 
@@ -414,6 +438,18 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     }
     if (message.stateHash !== "") {
       writer.uint32(82).string(message.stateHash);
+    }
+    if (message.appendRejectionsSent !== 0) {
+      writer.uint32(88).uint64(message.appendRejectionsSent);
+    }
+    if (message.appendRejectionsReceived !== 0) {
+      writer.uint32(96).uint64(message.appendRejectionsReceived);
+    }
+    if (message.fsyncs !== 0) {
+      writer.uint32(104).uint64(message.fsyncs);
+    }
+    if (message.entriesPersisted !== 0) {
+      writer.uint32(112).uint64(message.entriesPersisted);
     }
     return writer;
   },
@@ -511,6 +547,38 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
             message.stateHash = reader.string();
             continue;
           }
+          case 11: {
+            if (tag !== 88) {
+              break;
+            }
+
+            message.appendRejectionsSent = longToNumber(reader.uint64());
+            continue;
+          }
+          case 12: {
+            if (tag !== 96) {
+              break;
+            }
+
+            message.appendRejectionsReceived = longToNumber(reader.uint64());
+            continue;
+          }
+          case 13: {
+            if (tag !== 104) {
+              break;
+            }
+
+            message.fsyncs = longToNumber(reader.uint64());
+            continue;
+          }
+          case 14: {
+            if (tag !== 112) {
+              break;
+            }
+
+            message.entriesPersisted = longToNumber(reader.uint64());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -563,6 +631,22 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
         : isSet(object.state_hash)
         ? globalThis.String(object.state_hash)
         : "",
+      appendRejectionsSent: isSet(object.appendRejectionsSent)
+        ? globalThis.Number(object.appendRejectionsSent)
+        : isSet(object.append_rejections_sent)
+        ? globalThis.Number(object.append_rejections_sent)
+        : 0,
+      appendRejectionsReceived: isSet(object.appendRejectionsReceived)
+        ? globalThis.Number(object.appendRejectionsReceived)
+        : isSet(object.append_rejections_received)
+        ? globalThis.Number(object.append_rejections_received)
+        : 0,
+      fsyncs: isSet(object.fsyncs) ? globalThis.Number(object.fsyncs) : 0,
+      entriesPersisted: isSet(object.entriesPersisted)
+        ? globalThis.Number(object.entriesPersisted)
+        : isSet(object.entries_persisted)
+        ? globalThis.Number(object.entries_persisted)
+        : 0,
     };
   },
 
@@ -598,6 +682,18 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     if (message.stateHash !== "") {
       obj.stateHash = message.stateHash;
     }
+    if (message.appendRejectionsSent !== 0) {
+      obj.appendRejectionsSent = Math.round(message.appendRejectionsSent);
+    }
+    if (message.appendRejectionsReceived !== 0) {
+      obj.appendRejectionsReceived = Math.round(message.appendRejectionsReceived);
+    }
+    if (message.fsyncs !== 0) {
+      obj.fsyncs = Math.round(message.fsyncs);
+    }
+    if (message.entriesPersisted !== 0) {
+      obj.entriesPersisted = Math.round(message.entriesPersisted);
+    }
     return obj;
   },
 
@@ -616,6 +712,172 @@ export const GetStatusResponse: MessageFns<GetStatusResponse> = {
     message.members = object.members?.map((e) => Member.fromPartial(e)) || [];
     message.followers = object.followers?.map((e) => FollowerProgress.fromPartial(e)) || [];
     message.stateHash = object.stateHash ?? "";
+    message.appendRejectionsSent = object.appendRejectionsSent ?? 0;
+    message.appendRejectionsReceived = object.appendRejectionsReceived ?? 0;
+    message.fsyncs = object.fsyncs ?? 0;
+    message.entriesPersisted = object.entriesPersisted ?? 0;
+    return message;
+  },
+};
+
+function createBaseTransferLeadershipRequest(): TransferLeadershipRequest {
+  return { targetId: "" };
+}
+
+export const TransferLeadershipRequest: MessageFns<TransferLeadershipRequest> = {
+  encode(message: TransferLeadershipRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.targetId !== "") {
+      writer.uint32(10).string(message.targetId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferLeadershipRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferLeadershipRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.targetId = reader.string();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransferLeadershipRequest {
+    return {
+      targetId: isSet(object.targetId)
+        ? globalThis.String(object.targetId)
+        : isSet(object.target_id)
+        ? globalThis.String(object.target_id)
+        : "",
+    };
+  },
+
+  toJSON(message: TransferLeadershipRequest): unknown {
+    const obj: any = {};
+    if (message.targetId !== "") {
+      obj.targetId = message.targetId;
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TransferLeadershipRequest>): TransferLeadershipRequest {
+    return TransferLeadershipRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TransferLeadershipRequest>): TransferLeadershipRequest {
+    const message = createBaseTransferLeadershipRequest();
+    message.targetId = object.targetId ?? "";
+    return message;
+  },
+};
+
+function createBaseTransferLeadershipResponse(): TransferLeadershipResponse {
+  return { leaderId: "", term: 0 };
+}
+
+export const TransferLeadershipResponse: MessageFns<TransferLeadershipResponse> = {
+  encode(message: TransferLeadershipResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.leaderId !== "") {
+      writer.uint32(10).string(message.leaderId);
+    }
+    if (message.term !== 0) {
+      writer.uint32(16).uint64(message.term);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TransferLeadershipResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTransferLeadershipResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.leaderId = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TransferLeadershipResponse {
+    return {
+      leaderId: isSet(object.leaderId)
+        ? globalThis.String(object.leaderId)
+        : isSet(object.leader_id)
+        ? globalThis.String(object.leader_id)
+        : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+    };
+  },
+
+  toJSON(message: TransferLeadershipResponse): unknown {
+    const obj: any = {};
+    if (message.leaderId !== "") {
+      obj.leaderId = message.leaderId;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TransferLeadershipResponse>): TransferLeadershipResponse {
+    return TransferLeadershipResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TransferLeadershipResponse>): TransferLeadershipResponse {
+    const message = createBaseTransferLeadershipResponse();
+    message.leaderId = object.leaderId ?? "";
+    message.term = object.term ?? 0;
     return message;
   },
 };
@@ -633,11 +895,31 @@ export const ClusterServiceService = {
     responseSerialize: (value: GetStatusResponse): Buffer => Buffer.from(GetStatusResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
+  /**
+   * Hands leadership to another voter (TimeoutNow). Must be sent to the leader; answers once
+   * leadership has moved. A rolling restart calls it before stopping the leader.
+   */
+  transferLeadership: {
+    path: "/raftex.v1.ClusterService/TransferLeadership" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TransferLeadershipRequest): Buffer =>
+      Buffer.from(TransferLeadershipRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TransferLeadershipRequest => TransferLeadershipRequest.decode(value),
+    responseSerialize: (value: TransferLeadershipResponse): Buffer =>
+      Buffer.from(TransferLeadershipResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TransferLeadershipResponse => TransferLeadershipResponse.decode(value),
+  },
 } as const;
 
 export interface ClusterServiceServer extends UntypedServiceImplementation {
   /** This node's view of the cluster. */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
+  /**
+   * Hands leadership to another voter (TimeoutNow). Must be sent to the leader; answers once
+   * leadership has moved. A rolling restart calls it before stopping the leader.
+   */
+  transferLeadership: handleUnaryCall<TransferLeadershipRequest, TransferLeadershipResponse>;
 }
 
 export interface ClusterServiceClient extends Client {
@@ -656,6 +938,25 @@ export interface ClusterServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * Hands leadership to another voter (TimeoutNow). Must be sent to the leader; answers once
+   * leadership has moved. A rolling restart calls it before stopping the leader.
+   */
+  transferLeadership(
+    request: TransferLeadershipRequest,
+    callback: (error: ServiceError | null, response: TransferLeadershipResponse) => void,
+  ): ClientUnaryCall;
+  transferLeadership(
+    request: TransferLeadershipRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TransferLeadershipResponse) => void,
+  ): ClientUnaryCall;
+  transferLeadership(
+    request: TransferLeadershipRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TransferLeadershipResponse) => void,
   ): ClientUnaryCall;
 }
 

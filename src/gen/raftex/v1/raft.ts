@@ -12,6 +12,8 @@ import {
   Client,
   type ClientOptions,
   type ClientUnaryCall,
+  type ClientWritableStream,
+  type handleClientStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
   type Metadata,
@@ -87,6 +89,8 @@ export interface RequestVoteRequest {
   lastLogIndex: number;
   lastLogTerm: number;
   preVote: boolean;
+  /** The candidate campaigns on the leader's TimeoutNow: voters grant it inside a leader lease. */
+  leadershipTransfer: boolean;
 }
 
 export interface RequestVoteResponse {
@@ -135,6 +139,54 @@ export interface ReadIndexResponse {
   /** The leader's commit index once it confirmed its leadership with a heartbeat round. */
   readIndex: number;
   leaderId: string;
+}
+
+/** What a snapshot replaces: the log up to and including `index`. */
+export interface SnapshotMeta {
+  index: number;
+  term: number;
+  voters: string[];
+  learners: string[];
+  /** The leader timestamp of the entry at `index` (keeps the log's clock monotonic). */
+  timestampMs: number;
+}
+
+/**
+ * One chunk of a snapshot transfer. Every chunk repeats the header (from, to, term, meta); the
+ * chunks' data, in offset order, concatenated, are the snapshot's bytes.
+ */
+export interface InstallSnapshotRequest {
+  from: string;
+  to: string;
+  term: number;
+  meta:
+    | SnapshotMeta
+    | undefined;
+  /** Where this chunk's data starts in the snapshot bytes. */
+  offset: number;
+  data: Buffer;
+  /** Size of the whole snapshot, so the receiver can refuse an oversized one before buffering it. */
+  totalBytes: number;
+}
+
+export interface InstallSnapshotResponse {
+  from: string;
+  to: string;
+  term: number;
+  success: boolean;
+  /** Echo of the snapshot index this answers. */
+  snapshotIndex: number;
+  /** On success: the last index the follower now holds that matches the leader's log. */
+  matchIndex: number;
+}
+
+export interface TimeoutNowRequest {
+  from: string;
+  to: string;
+  term: number;
+}
+
+export interface TimeoutNowResponse {
 }
 
 function createBaseLogEntry(): LogEntry {
@@ -275,7 +327,7 @@ export const LogEntry: MessageFns<LogEntry> = {
 };
 
 function createBaseRequestVoteRequest(): RequestVoteRequest {
-  return { from: "", to: "", term: 0, lastLogIndex: 0, lastLogTerm: 0, preVote: false };
+  return { from: "", to: "", term: 0, lastLogIndex: 0, lastLogTerm: 0, preVote: false, leadershipTransfer: false };
 }
 
 export const RequestVoteRequest: MessageFns<RequestVoteRequest> = {
@@ -297,6 +349,9 @@ export const RequestVoteRequest: MessageFns<RequestVoteRequest> = {
     }
     if (message.preVote !== false) {
       writer.uint32(48).bool(message.preVote);
+    }
+    if (message.leadershipTransfer !== false) {
+      writer.uint32(56).bool(message.leadershipTransfer);
     }
     return writer;
   },
@@ -362,6 +417,14 @@ export const RequestVoteRequest: MessageFns<RequestVoteRequest> = {
             message.preVote = reader.bool();
             continue;
           }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.leadershipTransfer = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -394,6 +457,11 @@ export const RequestVoteRequest: MessageFns<RequestVoteRequest> = {
         : isSet(object.pre_vote)
         ? globalThis.Boolean(object.pre_vote)
         : false,
+      leadershipTransfer: isSet(object.leadershipTransfer)
+        ? globalThis.Boolean(object.leadershipTransfer)
+        : isSet(object.leadership_transfer)
+        ? globalThis.Boolean(object.leadership_transfer)
+        : false,
     };
   },
 
@@ -417,6 +485,9 @@ export const RequestVoteRequest: MessageFns<RequestVoteRequest> = {
     if (message.preVote !== false) {
       obj.preVote = message.preVote;
     }
+    if (message.leadershipTransfer !== false) {
+      obj.leadershipTransfer = message.leadershipTransfer;
+    }
     return obj;
   },
 
@@ -431,6 +502,7 @@ export const RequestVoteRequest: MessageFns<RequestVoteRequest> = {
     message.lastLogIndex = object.lastLogIndex ?? 0;
     message.lastLogTerm = object.lastLogTerm ?? 0;
     message.preVote = object.preVote ?? false;
+    message.leadershipTransfer = object.leadershipTransfer ?? false;
     return message;
   },
 };
@@ -1173,6 +1245,624 @@ export const ReadIndexResponse: MessageFns<ReadIndexResponse> = {
   },
 };
 
+function createBaseSnapshotMeta(): SnapshotMeta {
+  return { index: 0, term: 0, voters: [], learners: [], timestampMs: 0 };
+}
+
+export const SnapshotMeta: MessageFns<SnapshotMeta> = {
+  encode(message: SnapshotMeta, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.index !== 0) {
+      writer.uint32(8).uint64(message.index);
+    }
+    if (message.term !== 0) {
+      writer.uint32(16).uint64(message.term);
+    }
+    for (const v of message.voters) {
+      writer.uint32(26).string(v!);
+    }
+    for (const v of message.learners) {
+      writer.uint32(34).string(v!);
+    }
+    if (message.timestampMs !== 0) {
+      writer.uint32(40).int64(message.timestampMs);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): SnapshotMeta {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseSnapshotMeta();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.index = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.voters.push(reader.string());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.learners.push(reader.string());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.timestampMs = longToNumber(reader.int64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): SnapshotMeta {
+    return {
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      voters: globalThis.Array.isArray(object?.voters) ? object.voters.map((e: any) => globalThis.String(e)) : [],
+      learners: globalThis.Array.isArray(object?.learners) ? object.learners.map((e: any) => globalThis.String(e)) : [],
+      timestampMs: isSet(object.timestampMs)
+        ? globalThis.Number(object.timestampMs)
+        : isSet(object.timestamp_ms)
+        ? globalThis.Number(object.timestamp_ms)
+        : 0,
+    };
+  },
+
+  toJSON(message: SnapshotMeta): unknown {
+    const obj: any = {};
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.voters?.length) {
+      obj.voters = message.voters;
+    }
+    if (message.learners?.length) {
+      obj.learners = message.learners;
+    }
+    if (message.timestampMs !== 0) {
+      obj.timestampMs = Math.round(message.timestampMs);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<SnapshotMeta>): SnapshotMeta {
+    return SnapshotMeta.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<SnapshotMeta>): SnapshotMeta {
+    const message = createBaseSnapshotMeta();
+    message.index = object.index ?? 0;
+    message.term = object.term ?? 0;
+    message.voters = object.voters?.map((e) => e) || [];
+    message.learners = object.learners?.map((e) => e) || [];
+    message.timestampMs = object.timestampMs ?? 0;
+    return message;
+  },
+};
+
+function createBaseInstallSnapshotRequest(): InstallSnapshotRequest {
+  return { from: "", to: "", term: 0, meta: undefined, offset: 0, data: Buffer.alloc(0), totalBytes: 0 };
+}
+
+export const InstallSnapshotRequest: MessageFns<InstallSnapshotRequest> = {
+  encode(message: InstallSnapshotRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== "") {
+      writer.uint32(10).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(18).string(message.to);
+    }
+    if (message.term !== 0) {
+      writer.uint32(24).uint64(message.term);
+    }
+    if (message.meta !== undefined) {
+      SnapshotMeta.encode(message.meta, writer.uint32(34).fork()).join();
+    }
+    if (message.offset !== 0) {
+      writer.uint32(40).uint64(message.offset);
+    }
+    if (message.data.length !== 0) {
+      writer.uint32(50).bytes(message.data);
+    }
+    if (message.totalBytes !== 0) {
+      writer.uint32(56).uint64(message.totalBytes);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstallSnapshotRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstallSnapshotRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.meta = SnapshotMeta.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.offset = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.data = Buffer.from(reader.bytes());
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.totalBytes = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstallSnapshotRequest {
+    return {
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      meta: isSet(object.meta) ? SnapshotMeta.fromJSON(object.meta) : undefined,
+      offset: isSet(object.offset) ? globalThis.Number(object.offset) : 0,
+      data: isSet(object.data) ? Buffer.from(bytesFromBase64(object.data)) : Buffer.alloc(0),
+      totalBytes: isSet(object.totalBytes)
+        ? globalThis.Number(object.totalBytes)
+        : isSet(object.total_bytes)
+        ? globalThis.Number(object.total_bytes)
+        : 0,
+    };
+  },
+
+  toJSON(message: InstallSnapshotRequest): unknown {
+    const obj: any = {};
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.meta !== undefined) {
+      obj.meta = SnapshotMeta.toJSON(message.meta);
+    }
+    if (message.offset !== 0) {
+      obj.offset = Math.round(message.offset);
+    }
+    if (message.data.length !== 0) {
+      obj.data = base64FromBytes(message.data);
+    }
+    if (message.totalBytes !== 0) {
+      obj.totalBytes = Math.round(message.totalBytes);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InstallSnapshotRequest>): InstallSnapshotRequest {
+    return InstallSnapshotRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstallSnapshotRequest>): InstallSnapshotRequest {
+    const message = createBaseInstallSnapshotRequest();
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    message.term = object.term ?? 0;
+    message.meta = (object.meta !== undefined && object.meta !== null)
+      ? SnapshotMeta.fromPartial(object.meta)
+      : undefined;
+    message.offset = object.offset ?? 0;
+    message.data = object.data ?? Buffer.alloc(0);
+    message.totalBytes = object.totalBytes ?? 0;
+    return message;
+  },
+};
+
+function createBaseInstallSnapshotResponse(): InstallSnapshotResponse {
+  return { from: "", to: "", term: 0, success: false, snapshotIndex: 0, matchIndex: 0 };
+}
+
+export const InstallSnapshotResponse: MessageFns<InstallSnapshotResponse> = {
+  encode(message: InstallSnapshotResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== "") {
+      writer.uint32(10).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(18).string(message.to);
+    }
+    if (message.term !== 0) {
+      writer.uint32(24).uint64(message.term);
+    }
+    if (message.success !== false) {
+      writer.uint32(32).bool(message.success);
+    }
+    if (message.snapshotIndex !== 0) {
+      writer.uint32(40).uint64(message.snapshotIndex);
+    }
+    if (message.matchIndex !== 0) {
+      writer.uint32(48).uint64(message.matchIndex);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InstallSnapshotResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInstallSnapshotResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.success = reader.bool();
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.snapshotIndex = longToNumber(reader.uint64());
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.matchIndex = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InstallSnapshotResponse {
+    return {
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+      success: isSet(object.success) ? globalThis.Boolean(object.success) : false,
+      snapshotIndex: isSet(object.snapshotIndex)
+        ? globalThis.Number(object.snapshotIndex)
+        : isSet(object.snapshot_index)
+        ? globalThis.Number(object.snapshot_index)
+        : 0,
+      matchIndex: isSet(object.matchIndex)
+        ? globalThis.Number(object.matchIndex)
+        : isSet(object.match_index)
+        ? globalThis.Number(object.match_index)
+        : 0,
+    };
+  },
+
+  toJSON(message: InstallSnapshotResponse): unknown {
+    const obj: any = {};
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    if (message.success !== false) {
+      obj.success = message.success;
+    }
+    if (message.snapshotIndex !== 0) {
+      obj.snapshotIndex = Math.round(message.snapshotIndex);
+    }
+    if (message.matchIndex !== 0) {
+      obj.matchIndex = Math.round(message.matchIndex);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<InstallSnapshotResponse>): InstallSnapshotResponse {
+    return InstallSnapshotResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<InstallSnapshotResponse>): InstallSnapshotResponse {
+    const message = createBaseInstallSnapshotResponse();
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    message.term = object.term ?? 0;
+    message.success = object.success ?? false;
+    message.snapshotIndex = object.snapshotIndex ?? 0;
+    message.matchIndex = object.matchIndex ?? 0;
+    return message;
+  },
+};
+
+function createBaseTimeoutNowRequest(): TimeoutNowRequest {
+  return { from: "", to: "", term: 0 };
+}
+
+export const TimeoutNowRequest: MessageFns<TimeoutNowRequest> = {
+  encode(message: TimeoutNowRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.from !== "") {
+      writer.uint32(10).string(message.from);
+    }
+    if (message.to !== "") {
+      writer.uint32(18).string(message.to);
+    }
+    if (message.term !== 0) {
+      writer.uint32(24).uint64(message.term);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimeoutNowRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimeoutNowRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.from = reader.string();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.to = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.term = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): TimeoutNowRequest {
+    return {
+      from: isSet(object.from) ? globalThis.String(object.from) : "",
+      to: isSet(object.to) ? globalThis.String(object.to) : "",
+      term: isSet(object.term) ? globalThis.Number(object.term) : 0,
+    };
+  },
+
+  toJSON(message: TimeoutNowRequest): unknown {
+    const obj: any = {};
+    if (message.from !== "") {
+      obj.from = message.from;
+    }
+    if (message.to !== "") {
+      obj.to = message.to;
+    }
+    if (message.term !== 0) {
+      obj.term = Math.round(message.term);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<TimeoutNowRequest>): TimeoutNowRequest {
+    return TimeoutNowRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<TimeoutNowRequest>): TimeoutNowRequest {
+    const message = createBaseTimeoutNowRequest();
+    message.from = object.from ?? "";
+    message.to = object.to ?? "";
+    message.term = object.term ?? 0;
+    return message;
+  },
+};
+
+function createBaseTimeoutNowResponse(): TimeoutNowResponse {
+  return {};
+}
+
+export const TimeoutNowResponse: MessageFns<TimeoutNowResponse> = {
+  encode(_: TimeoutNowResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): TimeoutNowResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseTimeoutNowResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): TimeoutNowResponse {
+    return {};
+  },
+
+  toJSON(_: TimeoutNowResponse): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create(base?: DeepPartial<TimeoutNowResponse>): TimeoutNowResponse {
+    return TimeoutNowResponse.fromPartial(base ?? {});
+  },
+  fromPartial(_: DeepPartial<TimeoutNowResponse>): TimeoutNowResponse {
+    const message = createBaseTimeoutNowResponse();
+    return message;
+  },
+};
+
 /**
  * Peer-to-peer Raft traffic. Each RPC carries one message of the core's message union; the
  * response is fed back into the sender's core as the matching response message.
@@ -1210,6 +1900,31 @@ export const RaftServiceService = {
     responseSerialize: (value: ReadIndexResponse): Buffer => Buffer.from(ReadIndexResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): ReadIndexResponse => ReadIndexResponse.decode(value),
   },
+  /**
+   * The leader streams its snapshot to a follower that lags below its compacted log, in bounded
+   * chunks; the follower installs it once the last chunk arrived and answers once.
+   */
+  installSnapshot: {
+    path: "/raftex.v1.RaftService/InstallSnapshot" as const,
+    requestStream: true as const,
+    responseStream: false as const,
+    requestSerialize: (value: InstallSnapshotRequest): Buffer =>
+      Buffer.from(InstallSnapshotRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): InstallSnapshotRequest => InstallSnapshotRequest.decode(value),
+    responseSerialize: (value: InstallSnapshotResponse): Buffer =>
+      Buffer.from(InstallSnapshotResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): InstallSnapshotResponse => InstallSnapshotResponse.decode(value),
+  },
+  /** Leadership transfer: the leader tells an up-to-date follower to start an election at once. */
+  timeoutNow: {
+    path: "/raftex.v1.RaftService/TimeoutNow" as const,
+    requestStream: false as const,
+    responseStream: false as const,
+    requestSerialize: (value: TimeoutNowRequest): Buffer => Buffer.from(TimeoutNowRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): TimeoutNowRequest => TimeoutNowRequest.decode(value),
+    responseSerialize: (value: TimeoutNowResponse): Buffer => Buffer.from(TimeoutNowResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): TimeoutNowResponse => TimeoutNowResponse.decode(value),
+  },
 } as const;
 
 export interface RaftServiceServer extends UntypedServiceImplementation {
@@ -1219,6 +1934,13 @@ export interface RaftServiceServer extends UntypedServiceImplementation {
   appendEntries: handleUnaryCall<AppendEntriesRequest, AppendEntriesResponse>;
   /** A follower asks the leader for a read index (linearizable reads on followers). */
   readIndex: handleUnaryCall<ReadIndexRequest, ReadIndexResponse>;
+  /**
+   * The leader streams its snapshot to a follower that lags below its compacted log, in bounded
+   * chunks; the follower installs it once the last chunk arrived and answers once.
+   */
+  installSnapshot: handleClientStreamingCall<InstallSnapshotRequest, InstallSnapshotResponse>;
+  /** Leadership transfer: the leader tells an up-to-date follower to start an election at once. */
+  timeoutNow: handleUnaryCall<TimeoutNowRequest, TimeoutNowResponse>;
 }
 
 export interface RaftServiceClient extends Client {
@@ -1269,6 +1991,42 @@ export interface RaftServiceClient extends Client {
     metadata: Metadata,
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: ReadIndexResponse) => void,
+  ): ClientUnaryCall;
+  /**
+   * The leader streams its snapshot to a follower that lags below its compacted log, in bounded
+   * chunks; the follower installs it once the last chunk arrived and answers once.
+   */
+  installSnapshot(
+    callback: (error: ServiceError | null, response: InstallSnapshotResponse) => void,
+  ): ClientWritableStream<InstallSnapshotRequest>;
+  installSnapshot(
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: InstallSnapshotResponse) => void,
+  ): ClientWritableStream<InstallSnapshotRequest>;
+  installSnapshot(
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: InstallSnapshotResponse) => void,
+  ): ClientWritableStream<InstallSnapshotRequest>;
+  installSnapshot(
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: InstallSnapshotResponse) => void,
+  ): ClientWritableStream<InstallSnapshotRequest>;
+  /** Leadership transfer: the leader tells an up-to-date follower to start an election at once. */
+  timeoutNow(
+    request: TimeoutNowRequest,
+    callback: (error: ServiceError | null, response: TimeoutNowResponse) => void,
+  ): ClientUnaryCall;
+  timeoutNow(
+    request: TimeoutNowRequest,
+    metadata: Metadata,
+    callback: (error: ServiceError | null, response: TimeoutNowResponse) => void,
+  ): ClientUnaryCall;
+  timeoutNow(
+    request: TimeoutNowRequest,
+    metadata: Metadata,
+    options: Partial<CallOptions>,
+    callback: (error: ServiceError | null, response: TimeoutNowResponse) => void,
   ): ClientUnaryCall;
 }
 

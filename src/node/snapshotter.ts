@@ -1,0 +1,126 @@
+/**
+ * Log compaction on the node: every `entriesPerSnapshot` applied entries it captures the
+ * exchange's canonical snapshot at lastApplied (synchronously, between two applies, so the bytes
+ * are exactly the state at that index), saves it with its Raft metadata through the snapshot
+ * store (which then drops the WAL below it), and finally lets the core compact its in-memory log,
+ * keeping `trailingEntries` below the snapshot so a slightly slow follower still catches up by
+ * AppendEntries instead of a whole snapshot. One snapshot is saved at a time.
+ */
+import type { LogIndex, NodeId, SnapshotMeta, Term } from '../raft/types.js';
+
+/** When to snapshot and how much log to keep behind it. */
+export interface SnapshotPolicy {
+  /** Take a snapshot once this many entries were applied since the last one (0 = never). */
+  readonly entriesPerSnapshot: number;
+  /** Entries kept in memory below the snapshot for slow followers. */
+  readonly trailingEntries: number;
+}
+
+/** The defaults: a snapshot every 10,000 entries, keeping 5,000 behind it. */
+export const defaultSnapshotPolicy: SnapshotPolicy = { entriesPerSnapshot: 10_000, trailingEntries: 5_000 };
+
+/** A snapshot with its bytes (the storage layer's `Snapshot`, structurally). */
+export interface SnapshotData {
+  readonly meta: SnapshotMeta;
+  readonly data: Uint8Array;
+}
+
+/** Where snapshots go (DiskStorage fits). */
+export interface SnapshotSink {
+  saveSnapshot(snapshot: SnapshotData): Promise<void>;
+}
+
+/** The last applied entry: what a snapshot at lastApplied records. */
+export interface AppliedPoint {
+  readonly index: LogIndex;
+  readonly term: Term;
+  readonly timestampMs: number;
+}
+
+export interface SnapshotterDeps {
+  readonly sink: SnapshotSink;
+  readonly policy: SnapshotPolicy;
+  /** The exchange's canonical bytes now (at the last applied index). */
+  readonly capture: () => Uint8Array;
+  /** Voting members to record. */
+  readonly voters: () => readonly NodeId[];
+  /** Tell the core: snapshot saved, compact the log below `compactTo`. */
+  readonly compact: (meta: SnapshotMeta, compactTo: LogIndex) => void;
+  /** Saving failed: storage is broken, the node must stop. */
+  readonly fatal: (error: unknown) => void;
+  readonly logger: { info(obj: object, msg?: string): void };
+}
+
+/** Figures for status and the restart bench. */
+export interface SnapshotterStats {
+  taken: number;
+  /** Snapshots installed from a leader. */
+  installed: number;
+  lastIndex: LogIndex;
+  lastBytes: number;
+  lastSaveMs: number;
+}
+
+export class Snapshotter {
+  private saving: Promise<void> | null = null;
+  /** Index of the newest snapshot saved (or installed, or restored at start). */
+  private snapshotIndex: LogIndex;
+  private stopped = false;
+  readonly stats: SnapshotterStats = { taken: 0, installed: 0, lastIndex: 0, lastBytes: 0, lastSaveMs: 0 };
+
+  constructor(private readonly deps: SnapshotterDeps, startIndex: LogIndex) {
+    this.snapshotIndex = startIndex;
+    this.stats.lastIndex = startIndex;
+  }
+
+  /** After each apply: snapshot if the policy says so and none is being saved. */
+  onApplied(applied: AppliedPoint): void {
+    const every = this.deps.policy.entriesPerSnapshot;
+    if (this.stopped || every <= 0 || this.saving !== null || applied.index - this.snapshotIndex < every) return;
+    this.take(applied);
+  }
+
+  /** A snapshot from the leader was installed: count from there. */
+  installed(index: LogIndex): void {
+    this.stats.installed++;
+    this.snapshotIndex = Math.max(this.snapshotIndex, index);
+  }
+
+  /** Takes a snapshot at `applied` now (tests and shutdown may force one). Resolves once saved. */
+  take(applied: AppliedPoint): Promise<void> {
+    if (this.saving !== null) return this.saving;
+    const meta: SnapshotMeta = {
+      index: applied.index,
+      term: applied.term,
+      voters: [...this.deps.voters()],
+      learners: [],
+      timestampMs: applied.timestampMs,
+    };
+    const data = this.deps.capture();
+    const started = performance.now();
+    const run = (async () => {
+      try {
+        await this.deps.sink.saveSnapshot({ meta, data });
+        this.snapshotIndex = Math.max(this.snapshotIndex, meta.index);
+        this.stats.taken++;
+        this.stats.lastIndex = meta.index;
+        this.stats.lastBytes = data.byteLength;
+        this.stats.lastSaveMs = performance.now() - started;
+        this.deps.logger.info({ index: meta.index, term: meta.term, bytes: data.byteLength, ms: Math.round(this.stats.lastSaveMs) }, 'snapshot saved');
+        if (!this.stopped) this.deps.compact(meta, Math.max(0, meta.index - this.deps.policy.trailingEntries));
+      } catch (error) {
+        if (!this.stopped) this.deps.fatal(error);
+      } finally {
+        this.saving = null;
+      }
+    })();
+    this.saving = run;
+    return run;
+  }
+
+  /** Waits for a save in progress; no new snapshot starts afterwards. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.saving;
+  }
+}
