@@ -15,10 +15,9 @@
  * did not answer resolve null (the core chose not to reply).
  */
 import { assert, assertNever } from '../raft/assert.js';
-import type { ProposeResult, ReadIndexResult, TransferResult } from '../raft/index.js';
+import type { ProposeResult, RaftStatus, ReadIndexResult, TransferResult } from '../raft/index.js';
 import type {
   AppendEntries,
-  FollowerStatus,
   InstallSnapshot,
   LogEntry,
   LogIndex,
@@ -28,7 +27,6 @@ import type {
   ReadState,
   Ready,
   RequestVote,
-  RoleKind,
   SnapshotMeta,
   Term,
 } from '../raft/types.js';
@@ -52,18 +50,9 @@ export interface RaftCore {
   transferLeadership?(to: NodeId): TransferResult;
 }
 
-/** The subset of `RaftNode.status()` the runtime reads. */
-export interface CoreStatus {
-  readonly id: NodeId;
-  readonly role: RoleKind;
-  readonly term: Term;
-  readonly leaderId: NodeId | null;
-  readonly commitIndex: LogIndex;
-  readonly lastApplied: LogIndex;
-  readonly lastLogIndex: LogIndex;
-  readonly voters: readonly NodeId[];
-  readonly followers?: readonly FollowerStatus[];
-}
+/** The subset of `RaftNode.status()` the runtime reads (followers optional for test fakes). */
+export type CoreStatus = Pick<RaftStatus, 'id' | 'role' | 'term' | 'leaderId' | 'commitIndex' | 'lastApplied' | 'lastLogIndex' | 'voters'>
+  & { readonly followers?: RaftStatus['followers'] };
 
 /** Where the driver's output goes. */
 export interface DriverHooks {

@@ -3,33 +3,18 @@
  * cluster can be tested against hand-made nodes. `raft-factory.ts` proves the real `RaftNode`
  * fits it.
  */
-import type { FollowerStatus, LogEntry, LogIndex, Message, NodeId, Ready, RoleKind, SnapshotMeta, Term } from '../../src/raft/types.js';
+import type { ProposeResult, RaftStatus, ReadIndexResult } from '../../src/raft/index.js';
+import type { LogEntry, LogIndex, Message, NodeId, Ready, SnapshotMeta, Term } from '../../src/raft/types.js';
 
-/** What `RaftNode.status()` reports. */
-export interface SimNodeStatus {
-  readonly id: NodeId;
-  readonly role: RoleKind;
-  readonly term: Term;
-  readonly leaderId: NodeId | null;
-  readonly commitIndex: LogIndex;
-  readonly lastApplied: LogIndex;
-  readonly lastLogIndex: LogIndex;
-  readonly firstLogIndex: LogIndex;
-  readonly voters: readonly NodeId[];
-  readonly followers: readonly FollowerStatus[];
-}
+/** What `RaftNode.status()` reports (the fields the simulator reads). */
+export type SimNodeStatus = Pick<RaftStatus,
+  'id' | 'role' | 'term' | 'leaderId' | 'commitIndex' | 'lastApplied' | 'lastLogIndex' | 'firstLogIndex' | 'voters' | 'followers'>;
 
 /** The outcome of `RaftNode.propose`. */
-export type SimProposeResult =
-  | { readonly ok: true; readonly index: LogIndex; readonly term: Term }
-  | { readonly ok: false; readonly reason: 'notLeader'; readonly leaderId: NodeId | null }
-  | { readonly ok: false; readonly reason: 'overloaded' };
+export type SimProposeResult = ProposeResult;
 
 /** The outcome of `RaftNode.readIndex`. */
-export type SimReadIndexResult =
-  | { readonly ok: true }
-  | { readonly ok: false; readonly reason: 'notLeader'; readonly leaderId: NodeId | null }
-  | { readonly ok: false; readonly reason: 'overloaded' };
+export type SimReadIndexResult = ReadIndexResult;
 
 /** The driver-facing surface of a Raft node. */
 export interface SimRaftNode {
