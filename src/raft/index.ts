@@ -8,3 +8,4 @@ export type { TransferResult } from './leadership-transfer.js';
 export type { ProposeResult, RaftStatus, ReadIndexResult, Role } from './roles.js';
 export { SeededRng, type Rng } from './rng.js';
 export type * from './types.js';
+export * from './membership.js';
