@@ -1,6 +1,7 @@
 /**
  * A string-keyed map that keeps at most `max` keys, evicting the oldest inserted first: the
- * idempotency (dedup) tables, one per account and kind, up to 100k keys each.
+ * idempotency (dedup) tables, one per account and kind, up to dedupKeysPerAccountMax keys each,
+ * and together at most dedupKeysMax (the shared DedupRing expires the oldest exchange-wide).
  *
  * Why not a JS Map: a lookup that misses (the normal case: a new client order id) walks a hash
  * chain whose entries point at key strings scattered over the heap, a cache miss per entry, and
@@ -15,6 +16,7 @@
  * consumed prefix rebuilds the table from the stored hashes.
  */
 import { fail } from './assert.js';
+import type { DedupRing, RingMember } from './dedup-ring.js';
 
 /** Consumed FIFO slots tolerated before compacting the FIFO arrays. */
 const fifoCompactMin = 1024;
@@ -28,7 +30,7 @@ function hashOf(key: string): number {
   return h;
 }
 
-export class BoundedMap<V> {
+export class BoundedMap<V> implements RingMember {
   private keys: (string | undefined)[] = [];
   private values: (V | undefined)[] = [];
   private hashes: number[] = [];
@@ -37,8 +39,14 @@ export class BoundedMap<V> {
   /** Probe table: FIFO index + 1 of an entry, 0 for an empty slot. */
   private table = new Int32Array(tableSizeMin);
   private mask = tableSizeMin - 1;
+  /**
+   * Entries ever evicted: the absolute number (0-based count of adds) of the oldest held entry.
+   * The exchange-wide ring names entries by these numbers.
+   */
+  private evicted = 0;
 
-  constructor(readonly max: number) {
+  /** `ring`, when given, is told of every add and may expire this map's oldest entries. */
+  constructor(readonly max: number, private readonly ring: DedupRing | null = null) {
     if (!Number.isSafeInteger(max) || max < 1) fail(`BoundedMap: bad max ${max}`);
   }
 
@@ -71,8 +79,35 @@ export class BoundedMap<V> {
     this.keys.push(key);
     this.values.push(value);
     this.hashes.push(h);
+    const n = this.evicted + this.size - 1;
     if (this.size > this.max) this.evictOldest();
     if (this.size * 2 > this.table.length) this.rebuild(this.table.length * 2);
+    this.ring?.push(this, n);
+  }
+
+  /** RingMember: the exchange-wide ring expired entry `n`; evict it unless already gone. */
+  expire(n: number): void {
+    if (n < this.evicted) return; // the per-map limit evicted it first
+    // The ring's slots of one map are in its add order, so a held expired entry is the oldest.
+    if (n !== this.evicted) fail(`BoundedMap: ring expired entry ${n} but the oldest held is ${this.evicted}`);
+    this.evictOldest();
+  }
+
+  /** The entry with absolute number `n`, or undefined when it was evicted (or not yet added). */
+  entryAt(n: number): [string, V] | undefined {
+    if (n < this.evicted || n >= this.evicted + this.size) return undefined;
+    const p = this.head + (n - this.evicted);
+    return [this.keys[p]!, this.values[p] as V];
+  }
+
+  /**
+   * Snapshot restore only: counts an add whose entry the per-map limit already evicted, while
+   * its ring slot still exists (see dedup-ring.ts). Such adds precede every held entry.
+   */
+  addEvicted(): void {
+    if (this.size !== 0) fail('BoundedMap: an evicted add restored after a held entry');
+    this.evicted++;
+    this.ring?.push(this, this.evicted - 1);
   }
 
   /** Entries oldest first. */
@@ -102,6 +137,7 @@ export class BoundedMap<V> {
     this.keys[pos] = undefined;
     this.values[pos] = undefined;
     this.head++;
+    this.evicted++;
     if (this.head >= fifoCompactMin && this.head * 2 >= this.keys.length) {
       this.keys = this.keys.slice(this.head);
       this.values = this.values.slice(this.head);

@@ -45,6 +45,12 @@ export interface ExchangeConfig {
    * oldest of that kind. An evicted key can be reused as a fresh request.
    */
   dedupKeysPerAccountMax: number;
+  /**
+   * Dedup retention exchange-wide: only the last N keys added over all accounts (client order
+   * ids and request ids together) are kept, oldest evicted first (dedup-ring.ts). Bounds the
+   * whole table, so snapshots and restarts do not grow with the number of accounts.
+   */
+  dedupKeysMax: number;
   /** Closed (filled/cancelled) orders remembered for queries and "not open" answers, oldest evicted first. */
   closedOrdersMax: number;
   /** Open orders one account may have; placing a resting order beyond it is rejected (limitExceeded). */
@@ -67,6 +73,7 @@ export const defaultExchangeConfig: ExchangeConfig = {
   amountMax: '1000000000000',
   assetSupplyUnitsMax: 2 ** 52,
   dedupKeysPerAccountMax: 100_000,
+  dedupKeysMax: 100_000,
   closedOrdersMax: 100_000,
   openOrdersPerAccountMax: 1_000_000,
   bookDepthMax: 1000,
@@ -159,6 +166,7 @@ export function compileConfig(config: ExchangeConfig): CompiledConfig {
   const limits: [string, number][] = [
     ['assetSupplyUnitsMax', config.assetSupplyUnitsMax],
     ['dedupKeysPerAccountMax', config.dedupKeysPerAccountMax],
+    ['dedupKeysMax', config.dedupKeysMax],
     ['closedOrdersMax', config.closedOrdersMax],
     ['openOrdersPerAccountMax', config.openOrdersPerAccountMax],
     ['bookDepthMax', config.bookDepthMax],

@@ -5,6 +5,7 @@
  */
 import { fail } from './assert.js';
 import type { AssetInfo, CompiledConfig, MarketInfo } from './config.js';
+import { DedupRing } from './dedup-ring.js';
 import { Account, type Balance } from './ledger.js';
 import { formatSteps } from './money.js';
 import { OrderBook, orderSeqOf, type Order } from './order-book.js';
@@ -28,6 +29,8 @@ export class ExchangeState {
   /** Units ever withdrawn per asset. */
   readonly withdrawn = new Map<string, number>();
   lastAppliedIndex = 0;
+  /** The exchange-wide bound of every account's dedup tables (dedupKeysMax). */
+  readonly dedupRing: DedupRing;
 
   /** An open or remembered closed order by its id. */
   order(orderId: string): Order | undefined {
@@ -36,6 +39,7 @@ export class ExchangeState {
   }
 
   constructor(readonly config: CompiledConfig) {
+    this.dedupRing = new DedupRing(config.source.dedupKeysMax);
     for (const market of config.markets.values()) this.books.set(market.symbol, new OrderBook(market));
   }
 
@@ -43,7 +47,7 @@ export class ExchangeState {
   account(id: string): Account {
     let a = this.accounts.get(id);
     if (!a) {
-      a = new Account(id, this.config.source.dedupKeysPerAccountMax);
+      a = new Account(id, this.config.source.dedupKeysPerAccountMax, this.dedupRing);
       this.accounts.set(id, a);
     }
     return a;

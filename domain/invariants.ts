@@ -71,6 +71,9 @@ export function checkInvariants(exchange: Exchange): string[] {
     needed.set(k, (needed.get(k) ?? 0n) + BigInt(units));
     if (state.accounts.get(o.accountId)?.openOrders.get(o.seq) !== o) problems.push(`order ${o.id} missing from its account's open orders`);
   }
+  let dedupKeys = 0;
+  for (const account of state.accounts.values()) dedupKeys += account.orderKeys.size + account.requestKeys.size;
+  if (dedupKeys > state.config.source.dedupKeysMax) problems.push(`${dedupKeys} dedup keys held, over dedupKeysMax`);
   for (const account of state.accounts.values()) {
     for (const id of account.openOrders.keys()) {
       const o = state.orders.get(id);

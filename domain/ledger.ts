@@ -5,6 +5,7 @@
  */
 import { fail } from './assert.js';
 import { BoundedMap } from './bounded-map.js';
+import type { DedupRing } from './dedup-ring.js';
 import type { Order } from './order-book.js';
 import type { Command, DepositCommand, PlaceOrderCommand, Reply, WithdrawCommand } from './types.js';
 
@@ -71,13 +72,14 @@ export class Account {
   /**
    * Idempotency records, each namespace bounded by dedupKeysPerAccountMax in insertion order:
    * client order ids of PlaceOrder, and request ids of Deposit/Withdraw (one namespace for both).
+   * Both also count towards the exchange-wide dedupKeysMax (the state's DedupRing).
    */
   readonly orderKeys: BoundedMap<Order | DedupEntry<PlaceOrderCommand>>;
   readonly requestKeys: BoundedMap<DedupEntry<DepositCommand | WithdrawCommand>>;
 
-  constructor(readonly id: string, dedupKeysMax: number) {
-    this.orderKeys = new BoundedMap(dedupKeysMax);
-    this.requestKeys = new BoundedMap(dedupKeysMax);
+  constructor(readonly id: string, dedupKeysMax: number, ring: DedupRing | null = null) {
+    this.orderKeys = new BoundedMap(dedupKeysMax, ring);
+    this.requestKeys = new BoundedMap(dedupKeysMax, ring);
   }
 
   /** The balance of `asset`, created empty on first touch. */

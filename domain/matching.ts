@@ -15,11 +15,11 @@
  *   available balance cannot cover; a sell without the shares; a market buy that cannot afford one
  *   lot at the best ask; a resting order beyond openOrdersPerAccountMax.
  */
-import { assert, fail } from './assert.js';
+import { assert, assertNever, fail } from './assert.js';
 import { type ExchangeState, lotsText, notional, priceText } from './exchange-state.js';
 import { type Account, samePlaceOrder } from './ledger.js';
 import { countSteps } from './money.js';
-import { type BookSide, Order, type OrderBook } from './order-book.js';
+import { type BookSide, Order } from './order-book.js';
 import { PlacedResult, type PlacementEnd } from './apply-results.js';
 import type { ApplyContext, ApplyResult, CancelCause, PlaceOrderCommand, RejectReason, Reply, TradeView } from './types.js';
 
@@ -45,6 +45,12 @@ export function applyPlaceOrder(state: ExchangeState, cmd: PlaceOrderCommand, ct
   return result;
 }
 
+/**
+ * The trades of a reply without trades. One shared frozen array instead of a fresh `[]` per
+ * reply (most orders trade nothing); frozen so that a caller cannot push into every reply at once.
+ */
+const noTrades = Object.freeze([]) as unknown as TradeView[];
+
 /** The PlaceOrder reply of an accepted order: its state right after its own entry. */
 export function placedReply(order: Order): Extract<Reply, { kind: 'order' }> {
   const m = order.market;
@@ -52,16 +58,16 @@ export function placedReply(order: Order): Extract<Reply, { kind: 'order' }> {
     kind: 'order', logIndex: order.seq, orderId: order.id, status: order.placedStatus,
     filledQuantity: lotsText(m, order.placedFilledLots),
     remainingQuantity: lotsText(m, order.placedRemainingLots),
-    trades: order.placedTrades ?? [],
+    trades: order.placedTrades ?? noTrades,
   };
 }
 
 /** What `match` found, besides the trades it pushed onto the taker. */
 interface MatchOutcome {
   /** The cancel cause for a remainder that may not rest, or null when the remainder (if any) rests. */
-  cause: CancelCause | null;
+  readonly cause: CancelCause | null;
   /** Per trade, the maker's id when that trade filled it; null while no maker filled. */
-  makersFilled: (string | null)[] | null;
+  readonly makersFilled: (string | null)[] | null;
 }
 
 /** Places a fresh order: a PlacedResult (the order recorded as its own idempotency record) or a rejection. */
@@ -86,39 +92,44 @@ function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderComma
   }
   const isBuy = cmd.side === 'buy';
   const opposite = isBuy ? book.asks : book.bids;
+  const best = opposite.best();
   // The balance this order reserves from (or, for a market buy, pays from).
-  const funding = isBuy ? account.balanceOrNull(m.quote.name) : account.balanceOrNull(m.base.name);
+  const funding = account.balanceOrNull(isBuy ? m.quote.name : m.base.name);
   const available = funding === null ? 0 : funding.available;
+  let reserve: number;
   if (!isBuy) {
+    reserve = lots;
     if (available < lots) {
       return rejectOrder(cmd, 'insufficientFunds', `available ${m.base.name} does not cover ${cmd.quantity}`, ctx);
     }
   } else if (isLimit) {
-    if (available < notional(m, priceTicks, lots)) {
+    reserve = notional(m, priceTicks, lots);
+    if (available < reserve) {
       return rejectOrder(cmd, 'insufficientFunds', `available ${m.quote.name} does not cover ${cmd.quantity} x ${cmd.price ?? ''}`, ctx);
     }
   } else {
-    const best = opposite.best();
+    reserve = 0;
     if (best !== undefined && available < notional(m, best.priceTicks, 1)) {
       return rejectOrder(cmd, 'insufficientFunds', `available ${m.quote.name} does not cover one lot at the best ask`, ctx);
     }
   }
-  if (isLimit && cmd.timeInForce === 'gtc' && account.openOrders.size >= state.config.source.openOrdersPerAccountMax) {
+  const tif = cmd.timeInForce;
+  if (tif === 'gtc' && account.openOrders.size >= state.config.source.openOrdersPerAccountMax) {
     return rejectOrder(cmd, 'limitExceeded', 'too many open orders', ctx);
   }
 
-  const order = new Order(ctx.logIndex, account.id, m, cmd.side, priceTicks, lots, cmd);
+  const order = new Order(ctx.logIndex, cmd.accountId, m, cmd.side, priceTicks, lots, cmd);
   state.register(order);
-  if (!isBuy || isLimit) {
+  if (reserve > 0) {
     // The checks above found enough available, so the balance exists.
     if (funding === null) fail(`reserving from a missing balance of ${account.id}`);
-    funding.reserve(isBuy ? notional(m, priceTicks, lots) : lots);
+    funding.reserve(reserve);
   }
 
   let outcome: MatchOutcome;
-  if (cmd.timeInForce === 'fok' && !fillable(opposite, order, account)) outcome = { cause: 'fok', makersFilled: null };
-  else if (opposite.best() === undefined) outcome = noMatch(order);
-  else outcome = match(state, book, opposite, order, account, ctx);
+  if (best === undefined || !crosses(order, best.priceTicks)) outcome = tif === 'gtc' ? restsOutcome : noMatch(order);
+  else if (tif === 'fok' && !fillable(opposite, order, account)) outcome = fokOutcome;
+  else outcome = match(state, opposite, order, account, ctx);
   const cause = outcome.cause;
 
   let end: PlacementEnd;
@@ -127,8 +138,8 @@ function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderComma
     state.close(order, 'filled', account);
     end = 'filled';
   } else if (cause === null) {
-    assert(isLimit && cmd.timeInForce === 'gtc', 'only a GTC limit order rests');
-    order.status = order.filledLots > 0 ? 'partiallyFilled' : 'new';
+    assert(isLimit && tif === 'gtc', 'only a GTC limit order rests');
+    if (order.filledLots > 0) order.status = 'partiallyFilled';
     book.sideOf(cmd.side).add(order);
     state.addOpen(order, account);
     end = 'rested';
@@ -141,22 +152,30 @@ function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderComma
   }
   order.placedStatus = order.status;
   order.placedFilledLots = order.filledLots;
-  order.placedRemainingLots = order.isOpen ? order.remainingLots : 0;
+  order.placedRemainingLots = end === 'rested' ? order.remainingLots : 0;
   account.orderKeys.add(cmd.clientOrderId, order);
   const reply = placedReply(order);
-  return new PlacedResult(reply, order.id, cmd, m, priceTicks, lots, reply.trades, outcome.makersFilled, end, cancelledLots);
+  return new PlacedResult(reply, reply.orderId, cmd, m, priceTicks, lots, reply.trades, outcome.makersFilled, end, cancelledLots);
 }
 
 const restsOutcome: MatchOutcome = { cause: null, makersFilled: null };
 const iocOutcome: MatchOutcome = { cause: 'ioc', makersFilled: null };
 const marketOutcome: MatchOutcome = { cause: 'market', makersFilled: null };
+const fokOutcome: MatchOutcome = { cause: 'fok', makersFilled: null };
 
-/** `match` against an empty opposite side (the common case for a resting order): nothing trades. */
+/** The outcome of an order that meets no crossing liquidity: it rests, or its time in force cancels it. */
 function noMatch(taker: Order): MatchOutcome {
   if (taker.orderType === 'market') return marketOutcome;
-  if (taker.timeInForce === 'ioc') return iocOutcome;
-  assert(taker.timeInForce === 'gtc', 'a FOK order passed its check but did not fill');
-  return restsOutcome;
+  switch (taker.timeInForce) {
+    case 'gtc':
+      return restsOutcome;
+    case 'ioc':
+      return iocOutcome;
+    case 'fok':
+      return fokOutcome;
+    default:
+      return assertNever(taker.timeInForce);
+  }
 }
 
 /** Gives back what the unfilled rest of `order` had reserved (nothing for a market buy). */
@@ -176,10 +195,8 @@ function crosses(order: Order, levelPrice: number): boolean {
  * Matches `taker` against `opposite` until filled, out of crossing liquidity, stopped by its own
  * resting order, or (market buy) out of cash. Trades go onto `taker.placedTrades`.
  */
-function match(
-  state: ExchangeState, book: OrderBook, opposite: BookSide, taker: Order, account: Account, ctx: ApplyContext,
-): MatchOutcome {
-  const m = book.market;
+function match(state: ExchangeState, opposite: BookSide, taker: Order, account: Account, ctx: ApplyContext): MatchOutcome {
+  const m = taker.market;
   const marketBuy = taker.orderType === 'market' && taker.side === 'buy';
   let stopped: CancelCause | null = null;
   let makersFilled: (string | null)[] | null = null;
@@ -217,6 +234,7 @@ function match(
   else if (taker.orderType === 'market') cause = 'market';
   else if (taker.timeInForce === 'ioc') cause = 'ioc';
   else assert(taker.timeInForce === 'gtc', 'a FOK order passed its check but did not fill');
+  if (makersFilled === null) return cause === null ? restsOutcome : cause === 'ioc' ? iocOutcome : { cause, makersFilled };
   return { cause, makersFilled };
 }
 
@@ -279,7 +297,8 @@ function fillable(opposite: BookSide, taker: Order, account: Account): boolean {
   const marketBuy = taker.orderType === 'market' && taker.side === 'buy';
   let need = taker.remainingLots;
   let budget = marketBuy ? account.available(m.quote.name) : 0;
-  for (const level of opposite.levelsBestFirst(Number.MAX_SAFE_INTEGER)) {
+  for (let rank = 0; rank < opposite.depth; rank++) {
+    const level = opposite.levelAt(rank);
     if (!crosses(taker, level.priceTicks)) return false;
     const perLot = marketBuy ? notional(m, level.priceTicks, 1) : 0;
     for (let o = level.head; o !== null; o = o.next) {

@@ -153,20 +153,32 @@ export function canonicalDecimal(s: string): string {
   return new Decimal(s).toFixed();
 }
 
-/** Entries a `StepFormatter` memoises before starting over. */
+/** Entries a `StepFormatter` memoises in its Map before starting over. */
 export const formatCacheMax = 4096;
+/** Counts below this are memoised in a plain array instead (small sizes: '0', '100', ...). */
+export const formatDenseMax = 1024;
 
 /**
  * `formatSteps` for one step, memoised: books and replies repeat the same few prices and sizes,
- * and a shared string is both faster than re-formatting and less garbage. Output is identical
- * with or without the cache, so it does not affect determinism.
+ * and a shared string is both faster than re-formatting and less garbage. Small counts (most
+ * order sizes in lots, and 0) hit an array; others a bounded Map. Output is identical with or
+ * without the cache, so it does not affect determinism.
  */
 export class StepFormatter {
+  private readonly dense: string[] = [];
   private readonly cache = new Map<number, string>();
 
   constructor(readonly step: Step) {}
 
   format(count: number): string {
+    if (count >= 0 && count < formatDenseMax && Number.isInteger(count)) {
+      const hit = this.dense[count];
+      if (hit !== undefined) return hit;
+      // Fill up to `count` so the array stays packed (no holes, so reads stay fast).
+      const dense = this.dense;
+      while (dense.length <= count) dense.push(formatSteps(dense.length, this.step));
+      return dense[count]!;
+    }
     let s = this.cache.get(count);
     if (s === undefined) {
       s = formatSteps(count, this.step);

@@ -1,10 +1,18 @@
 /**
  * One instrument's limit order book in integer ticks and lots.
  *
- * Each side keeps its level prices in a sorted array whose LAST element is the best price (bids
- * ascending, asks descending), so the best level is O(1) and removing an emptied best level is a
- * pop. Levels live in a Map by price; each level is an intrusive doubly linked FIFO of orders
- * (time priority), so a cancel or a fill anywhere in the queue is O(1) once the order is found.
+ * Each side keeps its levels in one array sorted worst..best, so the best level is the LAST
+ * element (O(1), and an emptied best level is a pop). A level is found by price with a check of
+ * the best level first (most adds and nearly all fills happen there) and then a binary search;
+ * ~100-300 levels per side on real flow, so that is a handful of compares and no hashing. Each
+ * level is an intrusive doubly linked FIFO of orders (time priority), so a cancel or a fill
+ * anywhere in the queue is O(1) once the order is found.
+ *
+ * Memory matters more than it seems: every order the exchange remembers (open ones and the most
+ * recent closed ones, see closedOrdersMax) is an `Order` object, and on real flow most orders
+ * survive the young generation, so their size is what the garbage collector copies. `Order`
+ * therefore stores only what cannot be derived: its id, account and side come from its seq and
+ * its command (the order id string is built when asked for, not held).
  */
 import { fail } from './assert.js';
 import type { MarketInfo } from './config.js';
@@ -26,27 +34,43 @@ export class Order {
   placedFilledLots = 0;
   placedRemainingLots = 0;
   placedTrades: TradeView[] | null = null;
-  /** `O<seq>`: built once, since every reply and event of the order names it. */
-  readonly id: string;
+  /** The log index of the PlaceOrder entry; the order id is `O<seq>`. */
+  readonly seq: number;
+  readonly market: MarketInfo;
+  /** Limit price in ticks; 0 for market orders. */
+  readonly priceTicks: number;
+  /** Total lots after reduces: filled + remaining while open. */
+  quantityLots: number;
+  /**
+   * The PlaceOrder command (immutable): the source of the account, side and the rarely read
+   * fields, and what a retry with the same client order id is compared with.
+   */
+  readonly command: PlaceOrderCommand;
 
+  /** `accountId` and `side` must be the command's (they are read from it, not stored twice). */
   constructor(
-    /** The log index of the PlaceOrder entry; the order id is `O<seq>`. */
-    readonly seq: number,
-    readonly accountId: string,
-    readonly market: MarketInfo,
-    readonly side: Side,
-    /** Limit price in ticks; 0 for market orders. */
-    readonly priceTicks: number,
-    /** Total lots after reduces: filled + remaining while open. */
-    public quantityLots: number,
-    /**
-     * The PlaceOrder command (immutable): the source of the rarely read fields below, and what a
-     * retry with the same client order id is compared with. Keeping them off the object keeps
-     * every order (the engine holds many) small.
-     */
-    readonly command: PlaceOrderCommand,
+    seq: number, accountId: string, market: MarketInfo, side: Side, priceTicks: number, quantityLots: number,
+    command: PlaceOrderCommand,
   ) {
-    this.id = `O${seq}`;
+    if (command.accountId !== accountId || command.side !== side) fail(`order ${seq}: account/side differ from its command`);
+    this.seq = seq;
+    this.market = market;
+    this.priceTicks = priceTicks;
+    this.quantityLots = quantityLots;
+    this.command = command;
+  }
+
+  /** `O<seq>`, built on each read: holding it would add a string per remembered order. */
+  get id(): string {
+    return orderIdOf(this.seq);
+  }
+
+  get accountId(): string {
+    return this.command.accountId;
+  }
+
+  get side(): Side {
+    return this.command.side;
   }
 
   get clientOrderId(): string {
@@ -70,6 +94,27 @@ export class Order {
   }
 }
 
+/** '000'..'999': the last three digits of an order id. */
+const threeDigits: readonly string[] = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, '0'));
+/** `O<seq / 1000>` of the last id built: consecutive orders share it. A memo only; ids do not depend on it. */
+let idPrefixOf = -1;
+let idPrefix = '';
+
+/**
+ * The order id of the order placed by log entry `seq`: `O<seq>`. Built from a memoised prefix and
+ * a table of 3-digit suffixes, because number-to-string conversion of ever new seqs misses V8's
+ * number-string cache every time and was a visible share of placing an order.
+ */
+export function orderIdOf(seq: number): string {
+  if (!(seq >= 1000 && seq <= Number.MAX_SAFE_INTEGER)) return 'O' + String(seq);
+  const high = Math.floor(seq / 1000);
+  if (high !== idPrefixOf) {
+    idPrefix = 'O' + String(high);
+    idPrefixOf = high;
+  }
+  return idPrefix + threeDigits[seq - high * 1000]!;
+}
+
 /** The log index in an order id `O<index>`, or null when `orderId` is not of that form. */
 export function orderSeqOf(orderId: string): number | null {
   const n = orderId.length;
@@ -90,7 +135,12 @@ export class Level {
   totalLots = 0;
   count = 0;
 
-  constructor(readonly priceTicks: number) {}
+  constructor(
+    /** Mutable only so that an emptied level can be reused for another price (see levelPoolMax). */
+    public priceTicks: number,
+    /** The side the level belongs to, so a cancel needs no book lookup. */
+    readonly side: BookSide,
+  ) {}
 
   append(order: Order): void {
     order.prev = this.tail;
@@ -117,89 +167,195 @@ export class Level {
   }
 }
 
+/** Emptied Level objects a side keeps for reuse: levels come and go all the time at the touch. */
+export const levelPoolMax = 64;
+
+/**
+ * The levels of a side keyed by price, as a read-only Map view over the sorted array (for
+ * snapshots and invariant checks; the engine itself uses `find`).
+ */
+class LevelsView implements ReadonlyMap<number, Level> {
+  constructor(private readonly owner: BookSide) {}
+
+  get size(): number {
+    return this.owner.depth;
+  }
+
+  get(price: number): Level | undefined {
+    return this.owner.find(price) ?? undefined;
+  }
+
+  has(price: number): boolean {
+    return this.owner.find(price) !== null;
+  }
+
+  /** Worst price first, like `prices`. */
+  *entries(): MapIterator<[number, Level]> {
+    for (let i = 0; i < this.owner.depth; i++) {
+      const level = this.owner.levelAt(this.owner.depth - 1 - i);
+      yield [level.priceTicks, level];
+    }
+  }
+
+  *keys(): MapIterator<number> {
+    for (const [price] of this.entries()) yield price;
+  }
+
+  *values(): MapIterator<Level> {
+    for (const [, level] of this.entries()) yield level;
+  }
+
+  [Symbol.iterator](): MapIterator<[number, Level]> {
+    return this.entries();
+  }
+
+  forEach(fn: (value: Level, key: number, map: ReadonlyMap<number, Level>) => void): void {
+    for (const [price, level] of this.entries()) fn(level, price, this);
+  }
+}
+
 /** One side of a book. */
 export class BookSide {
-  /** Level prices, best LAST. */
-  readonly prices: number[] = [];
-  readonly levels = new Map<number, Level>();
+  /** Levels sorted worst..best: the best is the last. */
+  private readonly sorted: Level[] = [];
+  private readonly pool: Level[] = [];
+  /** +1 for bids (higher is better), -1 for asks. */
+  private readonly sign: number;
+  /** The levels by price (a view; see LevelsView). */
+  readonly levels: ReadonlyMap<number, Level> = new LevelsView(this);
 
-  constructor(readonly side: Side) {}
+  constructor(readonly side: Side) {
+    this.sign = side === 'buy' ? 1 : -1;
+  }
+
+  /** Number of levels. */
+  get depth(): number {
+    return this.sorted.length;
+  }
+
+  /** Level prices, best LAST (a fresh array). */
+  get prices(): number[] {
+    return this.sorted.map((l) => l.priceTicks);
+  }
 
   /** The best level, or undefined when the side is empty. */
   best(): Level | undefined {
-    const n = this.prices.length;
-    return n === 0 ? undefined : this.levels.get(this.prices[n - 1]!);
+    const sorted = this.sorted;
+    return sorted.length === 0 ? undefined : sorted[sorted.length - 1];
+  }
+
+  /** The level `rank` places from the best (0 = best); `rank` must be below `depth`. */
+  levelAt(rank: number): Level {
+    const level = this.sorted[this.sorted.length - 1 - rank];
+    if (level === undefined) fail(`no level at rank ${rank} of ${this.sorted.length}`);
+    return level;
   }
 
   /** True when `a` is a better price than `b` for this side. */
   better(a: number, b: number): boolean {
-    return this.side === 'buy' ? a > b : a < b;
+    return (a - b) * this.sign > 0;
+  }
+
+  /** The level at `price`, or null. */
+  find(price: number): Level | null {
+    const sorted = this.sorted;
+    const n = sorted.length;
+    if (n === 0) return null;
+    const top = sorted[n - 1]!;
+    if (top.priceTicks === price) return top;
+    const i = this.searchFirstBetter(price, n - 1);
+    const l = i > 0 ? sorted[i - 1]! : null;
+    return l !== null && l.priceTicks === price ? l : null;
   }
 
   /** Appends `order` at the back of its price level, creating the level if needed. */
   add(order: Order): void {
-    let level = this.levels.get(order.priceTicks);
-    if (!level) {
-      level = new Level(order.priceTicks);
-      this.levels.set(order.priceTicks, level);
-      this.insertPrice(order.priceTicks);
+    const price = order.priceTicks;
+    const sorted = this.sorted;
+    const n = sorted.length;
+    // Fast paths: the best level, or a new best price (both common at the touch).
+    if (n > 0) {
+      const top = sorted[n - 1]!;
+      if (top.priceTicks === price) {
+        top.append(order);
+        return;
+      }
+      if ((price - top.priceTicks) * this.sign > 0) {
+        const level = this.newLevel(price);
+        sorted.push(level);
+        level.append(order);
+        return;
+      }
     }
+    const i = this.searchFirstBetter(price, n);
+    const below = i > 0 ? sorted[i - 1]! : null;
+    if (below !== null && below.priceTicks === price) {
+      below.append(order);
+      return;
+    }
+    const level = this.newLevel(price);
+    // Open a gap at i (no splice: it allocates the array of removed elements).
+    sorted.push(level);
+    for (let j = n; j > i; j--) sorted[j] = sorted[j - 1]!;
+    sorted[i] = level;
     level.append(order);
   }
 
   /** Takes `order`'s remaining lots off its level and unlinks it; drops the level when empty. */
   remove(order: Order): void {
     const level = order.level;
-    if (level === null) fail(`order ${order.id} is not resting`);
+    if (level === null || level.side !== this) fail(`order ${order.id} is not resting on this side`);
     level.totalLots -= order.remainingLots;
     level.unlink(order);
     if (level.count === 0) {
       if (level.totalLots !== 0) fail(`empty level ${level.priceTicks} holds ${level.totalLots} lots`);
-      this.dropLevel(level.priceTicks);
+      this.dropLevel(level);
     }
   }
 
   /** Levels best first, at most `depth`. */
   *levelsBestFirst(depth: number): Generator<Level> {
-    for (let i = this.prices.length - 1, n = 0; i >= 0 && n < depth; i--, n++) {
-      yield this.levels.get(this.prices[i]!)!;
-    }
+    const sorted = this.sorted;
+    for (let i = sorted.length - 1, n = 0; i >= 0 && n < depth; i--, n++) yield sorted[i]!;
   }
 
-  private insertPrice(price: number): void {
-    // Binary search for the first index whose price is better than `price` (array is worst..best).
-    const prices = this.prices;
+  /** Index of the first level in `sorted[0, hi)` whose price is better than `price` (hi if none). */
+  private searchFirstBetter(price: number, hi: number): number {
+    const sorted = this.sorted;
+    const sign = this.sign;
     let lo = 0;
-    let hi = prices.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (this.better(prices[mid]!, price)) hi = mid;
+      if ((sorted[mid]!.priceTicks - price) * sign > 0) hi = mid;
       else lo = mid + 1;
     }
-    if (lo === prices.length) prices.push(price);
-    else prices.splice(lo, 0, price);
+    return lo;
   }
 
-  private dropLevel(price: number): void {
-    this.levels.delete(price);
-    const prices = this.prices;
-    const last = prices.length - 1;
-    if (prices[last] === price) {
-      prices.pop();
-      return;
+  private newLevel(price: number): Level {
+    const level = this.pool.pop();
+    if (level === undefined) return new Level(price, this);
+    level.priceTicks = price;
+    return level;
+  }
+
+  private dropLevel(level: Level): void {
+    const sorted = this.sorted;
+    const last = sorted.length - 1;
+    if (sorted[last] === level) {
+      sorted.pop();
+    } else {
+      // The level is in the array, so the search stops right after it.
+      const i = this.searchFirstBetter(level.priceTicks, last) - 1;
+      if (sorted[i] !== level) fail(`level ${level.priceTicks} missing from its side`);
+      for (let j = i; j < last; j++) sorted[j] = sorted[j + 1]!;
+      sorted.pop();
     }
-    let lo = 0;
-    let hi = last;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (this.better(prices[mid]!, price)) hi = mid;
-      else if (prices[mid] === price) {
-        lo = mid;
-        break;
-      } else lo = mid + 1;
+    if (this.pool.length < levelPoolMax) {
+      level.head = null;
+      level.tail = null;
+      this.pool.push(level);
     }
-    if (prices[lo] !== price) fail(`level ${price} missing from the price index`);
-    prices.splice(lo, 1);
   }
 }
 

@@ -7,6 +7,7 @@
  * total then shows what had filled. Cancel releases what the remainder had reserved. Neither
  * command carries an idempotency key: a repeated cancel is answered `orderNotOpen`.
  */
+import { fail } from './assert.js';
 import { type ExchangeState, lotsText, notional } from './exchange-state.js';
 import { rejectCommand } from './funds-commands.js';
 import { releaseRemainder } from './matching.js';
@@ -32,10 +33,11 @@ function findOwnOpenOrder(state: ExchangeState, cmd: CancelOrderCommand | Reduce
 
 /** Takes a resting order off the book, releases its remainder and closes it as cancelled. */
 function cancelResting(state: ExchangeState, order: Order): number {
-  const account = state.accounts.get(order.accountId)!;
-  const book = state.books.get(order.market.symbol)!;
+  const account = state.accounts.get(order.accountId);
+  const level = order.level;
+  if (account === undefined || level === null) fail(`open order ${order.id} has no account or is not resting`);
   const rest = order.remainingLots;
-  book.sideOf(order.side).remove(order);
+  level.side.remove(order);
   releaseRemainder(account, order);
   state.close(order, 'cancelled', account);
   return rest;
@@ -45,9 +47,10 @@ export function applyCancelOrder(state: ExchangeState, cmd: CancelOrderCommand, 
   const order = findOwnOpenOrder(state, cmd, ctx);
   if (!(order instanceof Order)) return order;
   const cancelled = lotsText(order.market, cancelResting(state, order));
+  // The command names the order by its id, so the reply can reuse that string.
   return new CancelledResult(
-    { kind: 'cancel', logIndex: ctx.logIndex, orderId: order.id, status: 'cancelled', cancelledQuantity: cancelled },
-    order.id, order.accountId, 'user', cancelled,
+    { kind: 'cancel', logIndex: ctx.logIndex, orderId: cmd.orderId, status: 'cancelled', cancelledQuantity: cancelled },
+    cmd.orderId, cmd.accountId, 'user', cancelled,
   );
 }
 
@@ -64,8 +67,8 @@ export function applyReduceOrder(state: ExchangeState, cmd: ReduceOrderCommand, 
     // The reduced total is what had filled: the whole remainder was taken off.
     order.quantityLots = order.filledLots;
     return new CancelledResult(
-      { kind: 'reduce', logIndex: ctx.logIndex, orderId: order.id, status: 'cancelled', remainingQuantity: lotsText(m, 0) },
-      order.id, order.accountId, 'reduced', lotsText(m, cancelled),
+      { kind: 'reduce', logIndex: ctx.logIndex, orderId: cmd.orderId, status: 'cancelled', remainingQuantity: lotsText(m, 0) },
+      cmd.orderId, cmd.accountId, 'reduced', lotsText(m, cancelled),
     );
   }
   const account = state.accounts.get(order.accountId)!;
@@ -75,7 +78,7 @@ export function applyReduceOrder(state: ExchangeState, cmd: ReduceOrderCommand, 
   else account.balance(m.quote.name).release(notional(m, order.priceTicks, lots));
   const remaining = lotsText(m, order.remainingLots);
   return new ReducedResult(
-    { kind: 'reduce', logIndex: ctx.logIndex, orderId: order.id, status: order.status, remainingQuantity: remaining },
-    order.id, order.accountId, lotsText(m, lots), lotsText(m, order.quantityLots), remaining,
+    { kind: 'reduce', logIndex: ctx.logIndex, orderId: cmd.orderId, status: order.status, remainingQuantity: remaining },
+    cmd.orderId, cmd.accountId, lotsText(m, lots), lotsText(m, order.quantityLots), remaining,
   );
 }

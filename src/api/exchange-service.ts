@@ -112,6 +112,7 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
     toResponse: (reply: AcceptedReply) => Mapped<ResponseOf<M>>,
   ): handleUnaryCall<RequestOf<M>, ResponseOf<M>> {
     return unary(async (call) => {
+      if (process.env.RAFTEX_TRACE) process.stderr.write(`TRACE ${(performance.timeOrigin + performance.now()).toFixed(3)} rpc-in\n`);
       const raw = toRaw(call.request);
       if (!raw.ok) throw invalidArgument(raw.error);
       const valid = validateCommand(raw.value, options.config);
@@ -120,6 +121,7 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
         const reply: Reply = await api.submit(valid.command, deadlineMs);
         if (reply.kind === 'rejected') throw rejected(reply.reason, reply.message, reply.logIndex);
         const response = toResponse(reply);
+        if (process.env.RAFTEX_TRACE) process.stderr.write(`TRACE ${(performance.timeOrigin + performance.now()).toFixed(3)} reply\n`);
         if (!response.ok) throw new ApiStatusError(status.INTERNAL, response.error);
         return response.value;
       });

@@ -6,6 +6,7 @@
 import { credentials, Metadata } from '@grpc/grpc-js';
 import type { ServiceError } from '@grpc/grpc-js';
 import { ExchangeServiceClient, ExchangeServiceService } from '../gen/raftex/v1/exchange.js';
+import { ClusterServiceClient, ClusterServiceService } from '../gen/raftex/v1/cluster.js';
 
 /**
  * Metadata key counting how many times a request was forwarded. A node forwards a request at most
@@ -36,6 +37,20 @@ export type RequestOf<M extends UnaryMethod> = ReturnType<Service[M]['requestDes
 /** The response message of a method. */
 export type ResponseOf<M extends UnaryMethod> = ReturnType<Service[M]['responseDeserialize']>;
 
+type Cluster = typeof ClusterServiceService;
+/** The ClusterService methods that must run on the leader (membership changes). */
+export type ClusterMethod = 'addMember' | 'removeMember';
+/** The request message of a ClusterService method. */
+export type ClusterRequestOf<M extends ClusterMethod> = ReturnType<Cluster[M]['requestDeserialize']>;
+/** The response message of a ClusterService method. */
+export type ClusterResponseOf<M extends ClusterMethod> = ReturnType<Cluster[M]['responseDeserialize']>;
+
+/** Sends a ClusterService request to the leader (AddMember, RemoveMember); tests substitute it. */
+export interface ClusterForwarder {
+  forwardCluster<M extends ClusterMethod>(address: string, method: M, request: ClusterRequestOf<M>, deadlineMs: number, hops: number): Promise<ClusterResponseOf<M>>;
+  close(): void;
+}
+
 /** Something that can send a request to the leader; tests substitute it. */
 export interface Forwarder {
   forward<M extends UnaryMethod>(address: string, method: M, request: RequestOf<M>, deadlineMs: number, hops: number): Promise<ResponseOf<M>>;
@@ -43,8 +58,9 @@ export interface Forwarder {
 }
 
 /** The grpc-js implementation of {@link Forwarder}. */
-export class LeaderForwarder implements Forwarder {
+export class LeaderForwarder implements Forwarder, ClusterForwarder {
   private readonly clients = new Map<string, ExchangeServiceClient>();
+  private readonly clusterClients = new Map<string, ClusterServiceClient>();
 
   /**
    * Sends `request` to `address` with the remaining deadline. Resolves with the leader's response;
@@ -73,10 +89,35 @@ export class LeaderForwarder implements Forwarder {
     });
   }
 
+  /** Like `forward`, for the ClusterService methods that run on the leader. */
+  forwardCluster<M extends ClusterMethod>(address: string, method: M, request: ClusterRequestOf<M>, deadlineMs: number, hops: number): Promise<ClusterResponseOf<M>> {
+    const client = cached(this.clusterClients, address, () => new ClusterServiceClient(address, credentials.createInsecure()));
+    const def = ClusterServiceService[method];
+    const metadata = new Metadata();
+    metadata.set(forwardedMetadataKey, String(hops));
+    return new Promise<ClusterResponseOf<M>>((resolve, reject) => {
+      client.makeUnaryRequest<ClusterRequestOf<M>, ClusterResponseOf<M>>(
+        def.path,
+        def.requestSerialize as (value: ClusterRequestOf<M>) => Buffer,
+        def.responseDeserialize as (value: Buffer) => ClusterResponseOf<M>,
+        request,
+        metadata,
+        { deadline: new Date(deadlineMs) },
+        (err: ServiceError | null, response?: ClusterResponseOf<M>) => {
+          if (err) reject(err);
+          else if (response === undefined) reject(new Error(`empty response from leader at ${address}`));
+          else resolve(response);
+        },
+      );
+    });
+  }
+
   /** Closes every cached channel (node shutdown). */
   close(): void {
     for (const c of this.clients.values()) c.close();
     this.clients.clear();
+    for (const c of this.clusterClients.values()) c.close();
+    this.clusterClients.clear();
   }
 
   private client(address: string): ExchangeServiceClient {
@@ -92,4 +133,18 @@ export class LeaderForwarder implements Forwarder {
     this.clients.set(address, client);
     return client;
   }
+}
+
+/** The cached client for `address`, made on first use; the oldest is closed beyond {@link forwardClientsMax}. */
+function cached<C extends { close(): void }>(clients: Map<string, C>, address: string, make: () => C): C {
+  const hit = clients.get(address);
+  if (hit) return hit;
+  if (clients.size >= forwardClientsMax) {
+    const [oldest, client] = clients.entries().next().value as [string, C];
+    client.close();
+    clients.delete(oldest);
+  }
+  const client = make();
+  clients.set(address, client);
+  return client;
 }

@@ -32,12 +32,13 @@ export function registerNodeCommands(program: Command): void {
     .description('run one raftex node (Raft replica + exchange + gRPC services)')
     .option('--id <id>', 'this node id', 'n1')
     .option('--listen <host:port>', 'address to serve gRPC on', '127.0.0.1:7001')
-    .option('--peers <list>', 'the OTHER members as id=host:port,... (empty = single-node cluster)', '')
+    .option('--peers <list>', 'the OTHER members as id=host:port,... (empty = single-node cluster; with --join: addresses of existing members)', '')
+    .option('--join', 'start with no configuration and wait to be added (raftex member add <id> <address>)', false)
     .option('--data-dir <dir>', 'where the WAL lives (default data/<id>)')
     .option('--election-timeout-ms <ms>', 'election timeout (randomized between it and 2x)', positiveInt('election-timeout-ms'), defaultTiming.electionTimeoutMs)
     .option('--heartbeat-ms <ms>', 'leader heartbeat interval', positiveInt('heartbeat-ms'), defaultTiming.heartbeatMs)
     .addOption(new Option('--log-level <level>', 'pino log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(process.env['RAFTEX_LOG_LEVEL'] ?? 'info'))
-    .action(async (opts: { id: string; listen: string; peers: string; dataDir?: string; electionTimeoutMs: number; heartbeatMs: number; logLevel: string }) => {
+    .action(async (opts: { id: string; listen: string; peers: string; join: boolean; dataDir?: string; electionTimeoutMs: number; heartbeatMs: number; logLevel: string }) => {
       const logger = createNodeLogger(opts.id, opts.logLevel);
       let running: RunningNode;
       try {
@@ -45,6 +46,7 @@ export function registerNodeCommands(program: Command): void {
           id: opts.id,
           listen: opts.listen,
           peers: parsePeers(opts.peers),
+          join: opts.join,
           dataDir: opts.dataDir ?? join('data', opts.id),
           timing: { electionTimeoutMs: opts.electionTimeoutMs, heartbeatMs: opts.heartbeatMs },
           logger,

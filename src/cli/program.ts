@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { addClientOptions, registerClientCommands } from './client-commands.js';
 import { registerStatusCommand } from './status-command.js';
 import { registerTransferLeaderCommand } from './transfer-leader-command.js';
+import { registerMemberCommand } from './member-command.js';
 import { registerNodeCommands } from './node-commands.js';
 import { registerReplayCommand } from './replay-command.js';
 
@@ -18,6 +19,7 @@ export function buildProgram(): Command {
   registerClientCommands(program);
   registerStatusCommand(program);
   registerTransferLeaderCommand(program);
+  registerMemberCommand(program);
   registerReplayCommand(program);
   return program;
 }

@@ -35,6 +35,12 @@ export class TradeHistoryTrimmedError extends Error {
   override readonly name = 'TradeHistoryTrimmedError';
 }
 
+/** A committed membership change: the members after it (as GetStatus lists them) and its index. */
+export interface MemberChangeReply {
+  readonly members: readonly { id: NodeId; address: string; voter: boolean }[];
+  readonly logIndex: LogIndex;
+}
+
 export interface NodeStatus {
   readonly nodeId: NodeId;
   readonly role: RoleKind;
@@ -45,7 +51,9 @@ export interface NodeStatus {
   readonly lastLogIndex: LogIndex;
   /** Every member including this node; `address` is where this node sends to it (its own --listen for itself). */
   readonly members: readonly { id: NodeId; address: string; voter: boolean }[];
-  /** Leader only. */
+  /** This node is a non-voting learner (its Raft role is 'follower'; GetStatus says ROLE_LEARNER). */
+  readonly learner?: boolean;
+  /** Leader only (learners included). */
   readonly followers: readonly FollowerStatus[];
   readonly stateHash: string;
   /** Runtime counters since this node process started (optional: fakes may leave them out). */
@@ -78,6 +86,18 @@ export interface ExchangeNodeApi {
    * UnavailableError when the transfer did not complete by `deadlineMs`. Optional: fakes may lack it.
    */
   transferLeadership?(targetId: NodeId | null, deadlineMs: number): Promise<{ leaderId: NodeId; term: number }>;
+  /**
+   * Leader only: add node `id` at `address` as a learner, promote it to voter once caught up, and
+   * resolve once that is committed (see src/node/membership-changes.ts). Throws NotLeaderError on a
+   * non-leader (the service forwards), MemberChangeRefusedError for requests it cannot do,
+   * UnavailableError / DeadlineError when it did not complete. Optional: fakes may lack it.
+   */
+  addMember?(id: NodeId, address: string, deadlineMs: number): Promise<MemberChangeReply>;
+  /**
+   * Leader only: remove member `id` and resolve once committed; removing the leader itself hands
+   * leadership over and throws NotLeaderError naming the new leader. Errors as `addMember`.
+   */
+  removeMember?(id: NodeId, deadlineMs: number): Promise<MemberChangeReply>;
   /**
    * Linearizable read on any node (ReadIndex): waits until this node has applied everything
    * committed when the read started, then runs `read` against the exchange state.

@@ -14,6 +14,7 @@ import {
   OverloadedError,
   UnavailableError,
   type ExchangeNodeApi,
+  type MemberChangeReply,
   type NodeStatus,
 } from './exchange-node-api.js';
 import { HealthGate } from './health.js';
@@ -22,6 +23,9 @@ import { RaftDriver, type CoreStatus, type RaftCore } from './raft-driver.js';
 import { AppliedWaiters, ReadIndexer, pendingReadsMax } from './read-index.js';
 import { TradeHistory, defaultTradeHistoryLimits, type TradeHistoryLimits } from './trade-history.js';
 import { Snapshotter, type AppliedPoint, type SnapshotData, type SnapshotPolicy, type SnapshotSink } from './snapshotter.js';
+import { MemberDirectory } from './member-directory.js';
+import { MembershipChanges, type MemberChangeResult } from './membership-changes.js';
+import { isLearner, isMember, isVoter, learnerIds, sameMembership, voterIds, type Membership } from '../raft/membership.js';
 
 /** How often a leadership transfer checks whether leadership has moved. */
 export const transferPollMs = 5;
@@ -67,8 +71,16 @@ export interface ExchangeNodeOptions {
   readonly storage: RaftStorageWriter;
   /** The term and vote already durable in storage. */
   readonly durable: { readonly term: Term; readonly votedFor: NodeId | null; readonly commitIndex: LogIndex };
-  /** Every member including this node (its own --listen for itself). */
+  /**
+   * The address book: this node at its own --listen and the --peers entries. The membership itself
+   * comes from the Raft log; these addresses override the configuration's (see MemberDirectory).
+   */
   readonly members: readonly { id: NodeId; address: string; voter: boolean }[];
+  /**
+   * The configuration changed (after a Ready): `peers` are the other members with a known
+   * address, the set of peers to keep a client for. Called once at the first Ready too.
+   */
+  readonly onMembership?: (membership: Membership, peers: ReadonlyMap<NodeId, string>) => void;
   /**
    * Builds the exchange projection over the committed entries: in the constructor (from
    * `initialSnapshot`'s bytes, if any) and again whenever a leader's snapshot is installed.
@@ -117,11 +129,34 @@ export class ExchangeNode implements ExchangeNodeApi {
   private appliedIndex: LogIndex = 0;
   private last: { role: RoleKind; term: Term; leaderId: NodeId | null } = { role: 'follower', term: 0, leaderId: null };
   private stopped = false;
+  private readonly directory: MemberDirectory;
+  private readonly membershipChanges: MembershipChanges;
+  /** The configuration last seen after a Ready (null before the first). */
+  private lastMembership: Membership | null = null;
 
   constructor(private readonly options: ExchangeNodeOptions) {
     const limits = options.limits ?? defaultNodeLimits;
     this.nodeId = options.selfId;
     this.now = options.now ?? Date.now;
+    const self = options.members.find((m) => m.id === options.selfId);
+    this.directory = new MemberDirectory(options.selfId, self?.address ?? '',
+      new Map(options.members.filter((m) => m.id !== options.selfId && m.address !== '').map((m) => [m.id, m.address])));
+    this.membershipChanges = new MembershipChanges({
+      selfId: options.selfId,
+      membership: () => this.driver.membership(),
+      propose: (change) => this.driver.proposeMembershipChange(change, this.now()),
+      status: () => {
+        const s = this.driver.status();
+        return { ...s, followers: s.followers ?? [] };
+      },
+      transferLeadership: (target, deadlineMs) => this.transferLeadership(target, deadlineMs),
+      notLeader: (leaderId) => this.notLeader(leaderId),
+      knownAddress: (id) => this.directory.addressOfId(this.driver.membership(), id) ?? '',
+      isStopped: () => this.stopped,
+      now: this.now,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      logger: options.logger,
+    });
     const initial = options.initialSnapshot ?? null;
     const startIndex = initial?.meta.index ?? 0;
     if (initial !== null) this.appliedPoint = { index: startIndex, term: initial.meta.term, timestampMs: initial.meta.timestampMs ?? 0 };
@@ -140,7 +175,7 @@ export class ExchangeNode implements ExchangeNodeApi {
       sink: snapshots.sink,
       policy: snapshots.policy,
       capture: () => this.projection.exchange.snapshot(),
-      voters: () => options.members.filter((m) => m.voter).map((m) => m.id),
+      membership: (index) => this.driver.membershipAt(index),
       compact: (meta, compactTo) => this.driver.compact(meta, compactTo),
       fatal: (error) => this.fatal(error),
       logger: options.logger,
@@ -212,8 +247,10 @@ export class ExchangeNode implements ExchangeNodeApi {
   async transferLeadership(targetId: NodeId | null, deadlineMs: number): Promise<{ leaderId: NodeId; term: number }> {
     const status = this.driver.status();
     if (status.role !== 'leader') throw this.notLeader(status.leaderId);
-    // Default target: the follower with the most of the log (the quickest to catch up).
-    const target = targetId ?? [...(status.followers ?? [])].sort((a, b) => b.matchIndex - a.matchIndex)[0]?.id ?? null;
+    // Default target: the voter with the most of the log (the quickest to catch up); learners cannot lead.
+    const membership = this.driver.membership();
+    const voters = (status.followers ?? []).filter((f) => isVoter(membership, f.id));
+    const target = targetId ?? [...voters].sort((a, b) => b.matchIndex - a.matchIndex)[0]?.id ?? null;
     if (target === null || target === this.nodeId) return { leaderId: this.nodeId, term: status.term };
     const result = this.driver.transferLeadership(target);
     if (!result.ok) {
@@ -227,6 +264,21 @@ export class ExchangeNode implements ExchangeNodeApi {
       await new Promise((resolve) => setTimeout(resolve, transferPollMs));
     }
     throw new UnavailableError(`leadership transfer to ${target} did not complete in time`);
+  }
+
+  addMember(id: NodeId, address: string, deadlineMs: number): Promise<MemberChangeReply> {
+    if (this.stopped) return Promise.reject(new UnavailableError('node is shutting down'));
+    return this.membershipChanges.add(id, address, deadlineMs).then((r) => this.changeReply(r));
+  }
+
+  removeMember(id: NodeId, deadlineMs: number): Promise<MemberChangeReply> {
+    if (this.stopped) return Promise.reject(new UnavailableError('node is shutting down'));
+    return this.membershipChanges.remove(id, deadlineMs).then((r) => this.changeReply(r));
+  }
+
+  /** The configuration in effect (the latest config entry this node has appended). */
+  membership(): Membership {
+    return this.driver.membership();
   }
 
   /** A response carried back by one of our own RPCs. */
@@ -282,6 +334,7 @@ export class ExchangeNode implements ExchangeNodeApi {
 
   status(): NodeStatus {
     const s: CoreStatus = this.driver.status();
+    const membership = this.driver.membership();
     return {
       nodeId: this.nodeId,
       role: s.role,
@@ -291,7 +344,8 @@ export class ExchangeNode implements ExchangeNodeApi {
       commitIndex: Math.max(s.commitIndex, this.appliedIndex),
       lastApplied: this.appliedIndex,
       lastLogIndex: s.lastLogIndex,
-      members: this.options.members,
+      members: this.directory.members(membership),
+      learner: isLearner(membership, this.nodeId),
       followers: s.role === 'leader' ? (s.followers ?? []) : [],
       stateHash: this.projection.exchange.stateHash(),
       counters: {
@@ -305,8 +359,13 @@ export class ExchangeNode implements ExchangeNodeApi {
 
   leaderAddress(): string | null {
     const leaderId = this.driver.status().leaderId;
-    if (leaderId === null) return null;
-    return this.options.members.find((m) => m.id === leaderId)?.address ?? null;
+    const membership = this.driver.membership();
+    if (leaderId !== null) return this.directory.addressOfId(membership, leaderId);
+    // A node outside the configuration (joining: `raftex member add` sent to the new node itself)
+    // hears from no leader until it is added; its --peers entries are members that know one and
+    // forward on (the hop limit bounds it).
+    if (!isMember(membership, this.nodeId)) return this.directory.overrides.values().next().value ?? null;
+    return null;
   }
 
   /** Stops the driver; every waiting call fails UNAVAILABLE (a retry elsewhere is safe). */
@@ -379,8 +438,36 @@ export class ExchangeNode implements ExchangeNodeApi {
     this.options.logger.info({ index: meta.index, term: meta.term, bytes: received.data.byteLength }, 'snapshot installed');
   }
 
+  private changeReply(result: MemberChangeResult): MemberChangeReply {
+    return { members: this.directory.members(result.membership), logIndex: result.logIndex };
+  }
+
+  /**
+   * The configuration after a Ready: when it changed, log it, tell the runtime the peers to keep
+   * clients for, and say so loudly if this node was removed (it keeps serving reads of what it
+   * has; the core never lets it campaign, so it cannot disturb the cluster).
+   */
+  private observeMembership(): void {
+    const membership = this.driver.membership();
+    const prev = this.lastMembership;
+    // Identity first: the core hands out the same object until the configuration changes.
+    if (membership === prev || (prev !== null && sameMembership(membership, prev))) return;
+    this.lastMembership = membership;
+    const { peers, unreachable } = this.directory.peers(membership);
+    const self = this.nodeId;
+    this.options.logger.info({ voters: voterIds(membership), learners: learnerIds(membership) }, 'membership changed');
+    if (unreachable.length > 0) {
+      this.options.logger.warn({ members: unreachable }, 'no address for these members: restart this node with --peers entries for them');
+    }
+    if (prev !== null && isMember(prev, self) && !isMember(membership, self)) {
+      this.options.logger.warn({ voters: voterIds(membership) }, 'this node was removed from the cluster; it keeps serving reads of what it has but takes no part in Raft');
+    }
+    this.options.onMembership?.(membership, peers);
+  }
+
   /** Role/term/leader changes: log them, fail what the old role promised. Health. */
   private observe(): void {
+    this.observeMembership();
     const s = this.driver.status();
     const prev = this.last;
     if (s.role !== prev.role || s.term !== prev.term || s.leaderId !== prev.leaderId) {
@@ -399,7 +486,7 @@ export class ExchangeNode implements ExchangeNodeApi {
 
   private notLeader(leaderId: NodeId | null): NotLeaderError {
     const known = leaderId === this.nodeId ? null : leaderId;
-    const address = known === null ? null : (this.options.members.find((m) => m.id === known)?.address ?? null);
+    const address = known === null ? null : this.directory.addressOfId(this.driver.membership(), known);
     return new NotLeaderError(known, address);
   }
 

@@ -2,8 +2,8 @@
  * The runtime loop around the pure Raft core (etcd's `node.go` in one serialised async loop):
  *
  *   tick / step / propose / readIndex (synchronous, any time)
- *     -> ready() -> setHardState + append -> await sync() -> send messages -> apply committed
- *     -> advance(ready) -> next ready
+ *     -> ready() -> setHardState + append -> [send AppendEntries] -> await sync()
+ *     -> send the other messages -> apply committed -> advance(ready) -> next ready
  *
  * Only one Ready is in flight. While its fsync is pending the core keeps accepting steps and
  * proposals, so everything that arrives during one fsync lands in the next Ready and shares the
@@ -31,7 +31,10 @@ import type {
   Term,
 } from '../raft/types.js';
 
-export type { ProposeResult, ReadIndexResult, TransferResult } from '../raft/index.js';
+import type { MembershipProposeResult } from '../raft/index.js';
+import { initialMembership, type Membership, type MembershipChange } from '../raft/membership.js';
+
+export type { MembershipProposeResult, ProposeResult, ReadIndexResult, TransferResult } from '../raft/index.js';
 
 /** What the driver needs from `RaftNode` (structural, so tests can use a fake core). */
 export interface RaftCore {
@@ -48,6 +51,12 @@ export interface RaftCore {
   compact?(snapshot: SnapshotMeta, compactTo: LogIndex): void;
   /** Leadership transfer (absent on test fakes). */
   transferLeadership?(to: NodeId): TransferResult;
+  /** The configuration in effect: the latest config entry appended (absent on test fakes). */
+  membership?(): Membership;
+  /** The configuration in effect at `index` (snapshot metadata; absent on test fakes). */
+  membershipAt?(index: LogIndex): Membership;
+  /** Appends a single-server membership change (leader only; absent on test fakes). */
+  proposeMembershipChange?(change: MembershipChange, timestampMs: number): MembershipProposeResult;
 }
 
 /** The subset of `RaftNode.status()` the runtime reads (followers optional for test fakes). */
@@ -210,6 +219,25 @@ export class RaftDriver {
     this.core.compact(snapshot, compactTo);
   }
 
+  /** The configuration in effect; a core without membership (test fakes) has its voters. */
+  membership(): Membership {
+    return this.core.membership?.() ?? initialMembership(this.core.status().voters);
+  }
+
+  /** The configuration in effect at `index` (a snapshot's metadata). */
+  membershipAt(index: LogIndex): Membership {
+    return this.core.membershipAt?.(index) ?? this.membership();
+  }
+
+  /** A membership change (see RaftNode.proposeMembershipChange). */
+  proposeMembershipChange(change: MembershipChange, timestampMs: number): MembershipProposeResult {
+    assert(!this.stopped, 'proposeMembershipChange after stop');
+    assert(this.core.proposeMembershipChange !== undefined, 'this Raft core cannot change membership');
+    const result = this.core.proposeMembershipChange(change, timestampMs);
+    if (result.type === 'accepted') this.kick();
+    return result;
+  }
+
   /** Leadership transfer to `to` (see RaftNode.transferLeadership). */
   transferLeadership(to: NodeId): TransferResult {
     if (this.core.transferLeadership === undefined) return { ok: false, reason: 'unknownMember' };
@@ -252,17 +280,35 @@ export class RaftDriver {
       while (!this.stopped && this.core.hasReady()) {
         const covered = this.stepSeq;
         const ready = this.core.ready();
+        // Decided before persist() starts: it moves durableTerm/durableVote once synced.
+        const sendEarly = this.maySendAppendsBeforeSync(ready);
         // Start this Ready's writes and fsync first (persist runs synchronously up to its fsync).
         const persisted = this.persist(ready);
         // Handled here too: if applying throws first, its failure is the one reported.
         persisted.catch(() => undefined);
+        // The leader replicates in parallel with its own fsync (Raft thesis §10.2.1, as etcd
+        // does): followers receive, store and ack while our disk works, so a write costs
+        // max(leader fsync, round trip + follower fsync) instead of their sum. Safe because
+        // nothing this Ready's entries commit is exposed before they are durable here: a commit
+        // covering them can only be computed from acks to these very messages, i.e. after this
+        // point, so it reaches clients and followers in a later Ready, which runs after this
+        // fsync. Responses, votes and anything after a term/vote change still wait for the fsync.
+        let late = ready.messages;
+        if (sendEarly) {
+          const rest: Message[] = [];
+          for (const message of ready.messages) {
+            if (message.type === 'appendEntries') this.hooks.send(message);
+            else rest.push(message);
+          }
+          late = rest;
+        }
         // Committed entries that earlier Readies persisted are durable on a majority already:
         // apply them (answering their clients) while this Ready's fsync runs rather than after it,
         // which would add one fsync to every write's latency under load.
         const early = durableCommittedCount(ready);
         if (early > 0) this.hooks.apply(early === ready.committed.length ? ready.committed : ready.committed.slice(0, early));
         await persisted;
-        this.send(ready.messages);
+        this.send(late);
         this.resolveSlots(covered);
         if (ready.committed.length > early) this.hooks.apply(early === 0 ? ready.committed : ready.committed.slice(early));
         if (ready.readStates.length > 0) this.hooks.readStates(ready.readStates);
@@ -281,6 +327,17 @@ export class RaftDriver {
       this.idleWaiters = [];
       for (const resolve of waiters) resolve();
     }
+  }
+
+  /**
+   * True when this Ready's AppendEntries may leave before its fsync: no snapshot to install first
+   * and no term or vote change to make durable (a leader's messages must never outrun the term
+   * they carry on its own disk).
+   */
+  private maySendAppendsBeforeSync(ready: Ready): boolean {
+    if ((ready.snapshot ?? null) !== null) return false;
+    const hardState = ready.hardState;
+    return hardState === null || (hardState.term === this.durableTerm && hardState.votedFor === this.durableVote);
   }
 
   private async persist(ready: Ready): Promise<void> {

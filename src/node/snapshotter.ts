@@ -6,7 +6,8 @@
  * keeping `trailingEntries` below the snapshot so a slightly slow follower still catches up by
  * AppendEntries instead of a whole snapshot. One snapshot is saved at a time.
  */
-import type { LogIndex, NodeId, SnapshotMeta, Term } from '../raft/types.js';
+import { learnerIds, voterIds, type Membership } from '../raft/membership.js';
+import type { LogIndex, SnapshotMeta, Term } from '../raft/types.js';
 
 /** When to snapshot and how much log to keep behind it. */
 export interface SnapshotPolicy {
@@ -42,8 +43,8 @@ export interface SnapshotterDeps {
   readonly policy: SnapshotPolicy;
   /** The exchange's canonical bytes now (at the last applied index). */
   readonly capture: () => Uint8Array;
-  /** Voting members to record. */
-  readonly voters: () => readonly NodeId[];
+  /** The configuration in effect at `index`, recorded with addresses in the snapshot's meta. */
+  readonly membership: (index: LogIndex) => Membership;
   /** Tell the core: snapshot saved, compact the log below `compactTo`. */
   readonly compact: (meta: SnapshotMeta, compactTo: LogIndex) => void;
   /** Saving failed: storage is broken, the node must stop. */
@@ -89,12 +90,14 @@ export class Snapshotter {
   /** Takes a snapshot at `applied` now (tests and shutdown may force one). Resolves once saved. */
   take(applied: AppliedPoint): Promise<void> {
     if (this.saving !== null) return this.saving;
+    const membership = this.deps.membership(applied.index);
     const meta: SnapshotMeta = {
       index: applied.index,
       term: applied.term,
-      voters: [...this.deps.voters()],
-      learners: [],
+      voters: voterIds(membership),
+      learners: learnerIds(membership),
       timestampMs: applied.timestampMs,
+      membership,
     };
     const data = this.deps.capture();
     const started = performance.now();

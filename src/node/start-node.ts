@@ -38,8 +38,17 @@ export interface StartNodeOptions {
   readonly id: NodeId;
   /** host:port to bind (port 0 = ephemeral, tests). */
   readonly listen: string;
-  /** The OTHER members: id -> address this node sends to. */
+  /**
+   * The OTHER members: id -> address this node sends to. Without `join` they are the initial
+   * voters; with `join` they only give addresses (the configuration comes from the leader).
+   * Either way an entry overrides the address the configuration holds for that member.
+   */
   readonly peers: ReadonlyMap<NodeId, string>;
+  /**
+   * Start with no configuration (empty voters) and wait to be added by AddMember: the leader's
+   * log or snapshot brings the configuration. On a restart the stored log already has it.
+   */
+  readonly join?: boolean;
   readonly dataDir: string;
   readonly timing?: TimingOptions;
   readonly logger?: Logger;
@@ -95,7 +104,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   // Restart: the state machine starts from the newest snapshot; only the WAL tail is replayed.
   const initialSnapshot = storage.snapshot() === null ? null : await storage.loadSnapshot();
   assert(storage.snapshot() === null || initialSnapshot?.meta.index === storage.snapshot()?.index, 'the snapshot the log starts after cannot be read');
-  const voters = [id, ...peers.keys()].sort();
+  const join = options.join === true;
+  const voters = join ? [] : [id, ...peers.keys()].sort();
   const config = { ...defaultRaftConfig(id, voters), electionTicks: timing.electionTicks, heartbeatTicks: timing.heartbeatTicks };
   const core = new RaftNode(config, storage, new SeededRng(randomInt(2 ** 32)));
 
@@ -115,6 +125,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     storage,
     durable: hardState,
     members: [{ id, address: options.listen, voter: true }, ...[...peers].map(([pid, address]) => ({ id: pid, address, voter: true }))],
+    // The peers follow the configuration: a client for each new member, closed for a removed one.
+    onMembership: (_membership, current) => peerClients.setPeers(current),
     projection: projectExchange,
     initialSnapshot,
     snapshots: { sink: storage, policy: options.snapshotPolicy ?? defaultSnapshotPolicy },
@@ -151,20 +163,21 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
   }, { selfId: id, logger: logger.child({ component: 'grpc' }) });
   const forwarder = new LeaderForwarder();
   server.addService(ExchangeServiceService, exchangeServiceImpl(exchangeNode, { forwarder, leaderWaitMs: 2 * electionTimeoutMs }));
-  server.addService(ClusterServiceService, clusterServiceImpl(exchangeNode));
+  server.addService(ClusterServiceService, clusterServiceImpl(exchangeNode, { forwarder, leaderWaitMs: 2 * electionTimeoutMs }));
   const port = await server.start(options.listen);
 
   const clock = new Clock(timing.tickMs, () => exchangeNode.tick());
   clock.start();
   // A single-node cluster has no one to wait for: elect itself now rather than after a timeout
   // (a restart is SERVING as soon as the WAL tail is applied).
-  if (peers.size === 0) exchangeNode.driver.campaign();
-  logger.info({ listen: options.listen, port, peers: Object.fromEntries(peers), ...timing }, 'node started');
+  const startMembership = exchangeNode.membership();
+  if (startMembership.voters.length === 1 && startMembership.voters[0]?.id === id) exchangeNode.driver.campaign();
+  logger.info({ listen: options.listen, port, peers: Object.fromEntries(peers), join, ...timing }, 'node started');
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
-      if (peers.size > 0 && exchangeNode.status().role === 'leader') {
+      if (exchangeNode.membership().voters.length > 1 && exchangeNode.status().role === 'leader') {
         // Hand over first, while still serving: only requests in flight right now may fail.
         const wait = Math.min(transferOnStopMsMax, 3 * electionTimeoutMs);
         try {

@@ -6,9 +6,13 @@ import type { NodeId } from './types.js';
 
 /** The configuration a `RaftNode` is built with. Every queue or batch it keeps is bounded here. */
 export interface RaftConfig {
-  /** This node's id; must be one of `voters`. */
+  /** This node's id; must be one of `voters` unless `voters` is empty. */
   readonly id: NodeId;
-  /** All voting members, including `id`. */
+  /**
+   * The initial voting members, including `id`: the configuration used only while neither the
+   * snapshot nor the log holds a config entry (membership.ts). Empty for a node joining a running
+   * cluster: it has no configuration, never campaigns, and takes one from the log it receives.
+   */
   readonly voters: readonly NodeId[];
   /** T: a follower's randomized election timeout is drawn from [T, 2T) ticks. */
   readonly electionTicks: number;
@@ -67,14 +71,13 @@ function requirePositiveInteger(config: RaftConfig, field: keyof RaftConfig): vo
 /** Throws `RaftConfigError` when a field or a relation between fields is invalid. */
 export function validateRaftConfig(config: RaftConfig): void {
   if (!nodeIdPattern.test(config.id)) throw new RaftConfigError('id', `is not a valid node id: ${config.id}`);
-  if (config.voters.length === 0) throw new RaftConfigError('voters', 'must not be empty');
   const seen = new Set<NodeId>();
   for (const voter of config.voters) {
     if (!nodeIdPattern.test(voter)) throw new RaftConfigError('voters', `contains an invalid id: ${voter}`);
     if (seen.has(voter)) throw new RaftConfigError('voters', `contains ${voter} twice`);
     seen.add(voter);
   }
-  if (!seen.has(config.id)) throw new RaftConfigError('voters', `must include this node (${config.id})`);
+  if (seen.size > 0 && !seen.has(config.id)) throw new RaftConfigError('voters', `must include this node (${config.id})`);
   for (const field of [
     'electionTicks',
     'heartbeatTicks',

@@ -5,7 +5,7 @@ export { MemoryStorage } from './memory-storage.js';
 export { majority, quorumMatchIndex, voteResult, type VoteResult } from './quorum.js';
 export { RaftNode } from './raft-node.js';
 export type { TransferResult } from './leadership-transfer.js';
-export type { ProposeResult, RaftStatus, ReadIndexResult, Role } from './roles.js';
+export type { MembershipProposeResult, ProposeResult, RaftStatus, ReadIndexResult, Role } from './roles.js';
 export { SeededRng, type Rng } from './rng.js';
 export type * from './types.js';
 export * from './membership.js';

@@ -31,7 +31,7 @@ export const snapshotResponseTicksMax = 50;
 /** The leader variant of the node's role: all state only a leader has. */
 export interface LeaderRole {
   readonly kind: 'leader';
-  /** One entry per other voter. */
+  /** One entry per other member of the current configuration (voters and learners). */
   readonly progress: Map<NodeId, Progress>;
   /** The last heartbeat round broadcast (ReadIndex); echoed by followers. */
   round: number;
@@ -47,10 +47,13 @@ export interface LeaderRole {
   transfer: PendingTransfer | null;
 }
 
-/** The role a node takes on winning: every follower probed from lastIndex + 1, appends due at once. */
-export function newLeaderRole(config: RaftConfig, lastIndex: LogIndex): LeaderRole {
+/**
+ * The role a node takes on winning: every other member (`others`, learners included) probed from
+ * lastIndex + 1, appends due at once.
+ */
+export function newLeaderRole(config: RaftConfig, lastIndex: LogIndex, others: readonly NodeId[]): LeaderRole {
   const progress = new Map<NodeId, Progress>();
-  for (const id of config.voters) if (id !== config.id) progress.set(id, newProgress(lastIndex, 0));
+  for (const id of others) if (id !== config.id) progress.set(id, newProgress(lastIndex, 0));
   return {
     kind: 'leader',
     progress,
@@ -69,6 +72,8 @@ export interface ReplicationHost {
   readonly config: RaftConfig;
   readonly log: LogManager;
   currentTerm(): Term;
+  /** Voter ids of the configuration in effect: only they count for commit, reads and check-quorum. */
+  voters(): readonly NodeId[];
   /** The newest durable snapshot (what a follower below the log's start is sent), or null. */
   latestSnapshot(): SnapshotMeta | null;
   send(message: Message): void;
@@ -160,12 +165,13 @@ export function handleSnapshotResponse(host: ReplicationHost, leader: LeaderRole
  */
 function sendEmptyAtMatch(host: ReplicationHost, leader: LeaderRole, to: NodeId, progress: Progress): void {
   const matchIndex = progress.flow.matchIndex;
-  // Below a compaction the term is gone: point at the snapshot boundary instead. The follower
-  // rejects that (a rejection in snapshot state is ignored) but still hears from its leader.
-  const prevLogIndex = Math.max(matchIndex, host.log.firstIndex() - 1);
-  const prevLogTerm = host.log.term(prevLogIndex);
-  assert(prevLogTerm !== undefined, `no term for ${prevLogIndex}`);
-  const leaderCommit = Math.min(host.log.commitIndex(), matchIndex);
+  const matchTerm = host.log.term(matchIndex);
+  // Compacted below matchIndex (a follower waiting for a snapshot): its term is gone, so point
+  // at index 0, which every log matches. Pointing at the snapshot boundary instead was rejected
+  // by every heartbeat of a long transfer (issue 6: 108 rejections for a 100k-behind follower).
+  const prevLogIndex = matchTerm === undefined ? 0 : matchIndex;
+  const prevLogTerm = matchTerm ?? 0;
+  const leaderCommit = Math.min(host.log.commitIndex(), prevLogIndex);
   host.send({
     type: 'appendEntries',
     from: host.config.id,
@@ -239,7 +245,7 @@ export function maybeCommit(host: ReplicationHost, leader: LeaderRole): boolean 
   const matches = new Map<NodeId, LogIndex>();
   for (const [id, progress] of leader.progress) matches.set(id, progress.flow.matchIndex);
   matches.set(host.config.id, host.log.lastIndex());
-  const candidate = quorumMatchIndex(host.config.voters, matches);
+  const candidate = quorumMatchIndex(host.voters(), matches);
   if (candidate <= host.log.commitIndex() || host.log.term(candidate) !== host.currentTerm()) return false;
   host.log.commitTo(candidate);
   if (!leader.termCommitted) {
@@ -262,7 +268,7 @@ export function confirmReads(host: ReplicationHost, leader: LeaderRole): void {
   for (const [id, progress] of leader.progress) rounds.set(id, progress.roundAcked);
   // The leader is always current with itself, including the round it has not sent yet.
   rounds.set(host.config.id, leader.round + 1);
-  const quorumRound = quorumMatchIndex(host.config.voters, rounds);
+  const quorumRound = quorumMatchIndex(host.voters(), rounds);
   const confirmed = leader.reads.confirm(quorumRound);
   if (confirmed.length > 0) host.emitReadStates(confirmed);
 }
@@ -370,5 +376,5 @@ export function hasActiveQuorum(host: ReplicationHost, leader: LeaderRole): bool
   for (const [id, progress] of leader.progress) {
     if (leader.ticksAsLeader - progress.lastResponseTick < host.config.electionTicks) active.add(id);
   }
-  return hasQuorum(host.config.voters, active);
+  return hasQuorum(host.voters(), active);
 }

@@ -8,7 +8,9 @@
  * nothing at or below commitIndex is ever truncated.
  */
 import { assert } from './assert.js';
-import type { LogEntry, LogIndex, RaftStorage, SnapshotMeta, Term } from './types.js';
+import { initialMembership, membershipOfSnapshot } from './membership.js';
+import { MembershipLog } from './membership-log.js';
+import type { LogEntry, LogIndex, NodeId, RaftStorage, SnapshotMeta, Term } from './types.js';
 
 export class LogManager {
   /** Entries from `snapshotIndex + 1` on; entries[i] has index snapshotIndex + 1 + i. */
@@ -31,20 +33,26 @@ export class LogManager {
   private committedHandedOutIndex: LogIndex;
   /** Highest index already handed out in Ready.entries; lowered when a truncation rewrites it. */
   private persistHandedOutIndex: LogIndex;
+  /** The configuration along the log, kept in step with every append, truncation and compaction. */
+  readonly membership: MembershipLog;
 
-  constructor(storage: RaftStorage) {
+  /** `initialVoters`: the configuration when neither the snapshot nor the log holds one. */
+  constructor(storage: RaftStorage, initialVoters: readonly NodeId[] = []) {
     const first = storage.firstIndex();
     const last = storage.lastIndex();
     this.snapshotIndex = first - 1;
     const snapshotTerm = storage.term(this.snapshotIndex);
     assert(snapshotTerm !== undefined, `storage has no term for its snapshot index ${this.snapshotIndex}`);
     this.snapshotTerm = snapshotTerm;
-    this.snapshotTimestampMs = storage.snapshot()?.timestampMs ?? 0;
+    const snapshot = storage.snapshot();
+    this.snapshotTimestampMs = snapshot?.timestampMs ?? 0;
+    this.membership = new MembershipLog(snapshot === null ? initialMembership(initialVoters) : membershipOfSnapshot(snapshot), this.snapshotIndex);
     this.entriesHeld = last >= first ? storage.entries(first, last + 1) : [];
     this.entriesHeld.forEach((entry, offset) => {
       assert(entry.index === first + offset, `storage entry ${entry.index} out of place`);
       const previousTerm = offset === 0 ? snapshotTerm : this.entriesHeld[offset - 1]!.term;
       assert(entry.term >= previousTerm, `storage entry ${entry.index} has a decreasing term`);
+      this.membership.appended(entry);
     });
     // A stored commit beyond the stored log means a torn Ready kept its hard state but lost its
     // entries (a driver that writes entries first never does that). The entries it lost may have
@@ -129,6 +137,7 @@ export class LogManager {
     assert(entry.index === this.lastIndex() + 1, `append at ${entry.index}, last is ${this.lastIndex()}`);
     assert(entry.term >= this.lastTerm(), `append of term ${entry.term} after term ${this.lastTerm()}`);
     this.entriesHeld.push(entry);
+    this.membership.appended(entry);
   }
 
   /**
@@ -154,6 +163,7 @@ export class LogManager {
     assert(index > this.commitIndexValue, `truncation at ${index} at or below commitIndex ${this.commitIndexValue}`);
     assert(index > this.snapshotIndex, `truncation at ${index} inside the snapshot`);
     this.entriesHeld.length = index - this.snapshotIndex - 1;
+    this.membership.truncatedFrom(index);
     // The rewritten suffix must be persisted again, replacing what the driver stored.
     this.persistHandedOutIndex = Math.min(this.persistHandedOutIndex, index - 1);
   }
@@ -240,6 +250,7 @@ export class LogManager {
     const term = this.term(index);
     assert(term !== undefined, `no term for compaction index ${index}`);
     this.snapshotTimestampMs = this.timestampAt(index);
+    this.membership.compactedTo(index);
     this.entriesHeld.splice(0, index - this.snapshotIndex);
     this.snapshotIndex = index;
     this.snapshotTerm = term;
@@ -257,9 +268,11 @@ export class LogManager {
       this.entriesHeld.splice(0, meta.index - this.snapshotIndex);
     } else {
       this.entriesHeld.length = 0;
+      this.membership.truncatedFrom(this.snapshotIndex + 1);
       // Nothing above the snapshot survives: whatever was handed out there is rewritten later.
       this.persistHandedOutIndex = meta.index;
     }
+    this.membership.snapshotInstalled(meta.index, membershipOfSnapshot(meta));
     this.snapshotIndex = meta.index;
     this.snapshotTerm = meta.term;
     this.snapshotTimestampMs = meta.timestampMs ?? 0;

@@ -11,7 +11,7 @@
  *
  * Plain data plus a canonical codec, shared by the core, the driver, the WAL and the snapshot.
  */
-import type { NodeId } from './types.js';
+import type { NodeId, SnapshotMeta } from './types.js';
 
 /** One member and the address it listens on ('' when unknown: the initial members named by --peers). */
 export interface Member {
@@ -109,6 +109,31 @@ export function applyMembershipChange(membership: Membership, change: Membership
       if (voters.length === 0) return 'last-voter';
       return normalize({ voters, learners: membership.learners.filter((m) => m.id !== change.id) });
     }
+  }
+}
+
+/** The configuration a snapshot records: its `membership`, else its id lists with address ''. */
+export function membershipOfSnapshot(meta: SnapshotMeta): Membership {
+  if (meta.membership !== undefined) return normalize(meta.membership);
+  return normalize({
+    voters: meta.voters.map((id) => ({ id, address: '' })),
+    learners: meta.learners.map((id) => ({ id, address: '' })),
+  });
+}
+
+/** The membership fields of a SnapshotMeta for `membership` (ids and the full configuration). */
+export function snapshotMembershipFields(membership: Membership): Pick<SnapshotMeta, 'voters' | 'learners' | 'membership'> {
+  return { voters: voterIds(membership), learners: learnerIds(membership), membership };
+}
+
+/** True when `bytes` decode to a valid configuration (the check a follower makes on a config entry). */
+export function isValidMembershipBytes(bytes: Uint8Array): boolean {
+  try {
+    decodeMembership(bytes);
+    return true;
+  } catch (err) {
+    if (err instanceof MembershipDecodeError) return false;
+    throw err;
   }
 }
 

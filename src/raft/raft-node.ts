@@ -21,10 +21,12 @@ import {
 } from './leader-replication.js';
 import { LogManager } from './log-manager.js';
 import { startTransfer, tickTransfer, type TransferResult } from './leadership-transfer.js';
+import { encodeMembership, isVoter, type Membership, type MembershipChange } from './membership.js';
+import { checkChange, removedAndCommitted, successorOf, syncProgress } from './membership-changes.js';
 import { isValidMessage } from './message-validation.js';
 import { ReadyBuilder } from './ready-builder.js';
 import { acceptAppend } from './follower-replication.js';
-import type { ProposeResult, RaftStatus, ReadIndexResult, Role } from './roles.js';
+import type { MembershipProposeResult, ProposeResult, RaftStatus, ReadIndexResult, Role } from './roles.js';
 import type { Rng } from './rng.js';
 import type {
   AppendEntries,
@@ -61,7 +63,7 @@ export class RaftNode {
     validateRaftConfig(config);
     this.config = { ...config, voters: [...config.voters] };
     const hardState = storage.hardState();
-    this.log = new LogManager(storage);
+    this.log = new LogManager(storage, this.config.voters);
     this.snapshotMeta = storage.snapshot();
     this.output = new ReadyBuilder(hardState);
     this.term = hardState.term;
@@ -78,6 +80,7 @@ export class RaftNode {
       config: this.config,
       log: this.log,
       currentTerm: () => this.term,
+      voters: () => this.log.membership.voters(),
       latestSnapshot: () => this.snapshotMeta,
       send: (message) => this.output.send(message),
       emitReadStates: (states) => this.output.emitReadStates(states),
@@ -92,7 +95,8 @@ export class RaftNode {
     switch (role.kind) {
       case 'follower':
       case 'candidate':
-        if (this.election.tick()) this.startCampaign();
+        // Learners, removed nodes and joiners never campaign: no configuration counts their vote.
+        if (this.election.tick() && this.mayCampaign()) this.startCampaign();
         break;
       case 'leader':
         role.ticksAsLeader++;
@@ -112,9 +116,15 @@ export class RaftNode {
     }
   }
 
-  /** Handles one message; messages for another node or with bad fields are ignored. */
+  /** Handles one message; messages for another node, with bad fields or from non-members are ignored. */
   step(message: Message): void {
-    if (!isValidMessage(message, this.config.id, this.config.voters)) return;
+    if (!isValidMessage(message, this.config.id) || !this.acceptsFrom(message)) return;
+    this.handle(message);
+    const role = this.role;
+    if (role.kind === 'leader' && removedAndCommitted(this.host)) this.stepDownRemoved(role);
+  }
+
+  private handle(message: Message): void {
     if (message.term > this.term) {
       if (!this.acceptHigherTerm(message)) return;
     } else if (message.term < this.term) {
@@ -142,7 +152,7 @@ export class RaftNode {
         break;
       case 'timeoutNow':
         // The leader of our term asks us to take over: campaign now, no pre-vote, lease bypassed.
-        if (this.role.kind === 'follower') this.becomeCandidate(false, true);
+        if (this.role.kind === 'follower' && this.mayCampaign()) this.becomeCandidate(false, true);
         break;
       default:
         assertNever(message);
@@ -160,6 +170,31 @@ export class RaftNode {
     }
     const index = this.appendAsLeader(role, 'command', data, timestampMs);
     return { ok: true, index, term: this.term };
+  }
+
+  /**
+   * Leader only: appends a `config` entry for one single-server change. The new configuration is
+   * in effect at once (on every node as it appends the entry); the next change is accepted once
+   * this one commits. Refusals are values.
+   */
+  proposeMembershipChange(change: MembershipChange, timestampMs: number): MembershipProposeResult {
+    const role = this.role;
+    if (role.kind !== 'leader') return { type: 'notLeader', leaderId: this.leaderId() };
+    const check = checkChange(this.log, role, change);
+    if (check.type !== 'ok') return check;
+    const index = this.appendAsLeader(role, 'config', encodeMembership(check.membership), timestampMs);
+    syncProgress(this.host, role);
+    return { type: 'accepted', index, membership: check.membership };
+  }
+
+  /** The configuration in effect: the latest config entry in the log, else the snapshot's, else the initial voters. */
+  membership(): Membership {
+    return this.log.membership.current();
+  }
+
+  /** The configuration in effect at `index` (>= the log's compacted prefix): what a snapshot there records. */
+  membershipAt(index: LogIndex): Membership {
+    return this.log.membership.at(index);
   }
 
   /**
@@ -204,14 +239,14 @@ export class RaftNode {
   transferLeadership(to: NodeId): TransferResult {
     const role = this.role;
     if (role.kind !== 'leader') return { ok: false, reason: 'notLeader', leaderId: this.leaderId() };
-    if (!this.config.voters.includes(to)) return { ok: false, reason: 'unknownMember' };
+    if (!this.log.membership.isVoter(to)) return { ok: false, reason: 'unknownMember' };
     if (to !== this.config.id) startTransfer(this.host, role, to);
     return { ok: true };
   }
 
-  /** Starts an election now (pre-vote first if configured). A leader ignores it. */
+  /** Starts an election now (pre-vote first if configured). A leader, and a node that is not a voter, ignore it. */
   campaign(): void {
-    if (this.role.kind !== 'leader') this.startCampaign();
+    if (this.role.kind !== 'leader' && this.mayCampaign()) this.startCampaign();
   }
 
   // ---- output -------------------------------------------------------------------------------
@@ -259,9 +294,65 @@ export class RaftNode {
       lastLogIndex: this.log.lastIndex(),
       lastLogTerm: this.log.lastTerm(),
       firstLogIndex: this.log.firstIndex(),
-      voters: this.config.voters,
+      voters: this.log.membership.voters(),
+      membership: this.log.membership.current(),
       followers,
     };
+  }
+
+  // ---- membership ----------------------------------------------------------------------------
+
+  /**
+   * A voter of the configuration in effect campaigns; learners, joiners and removed nodes do not.
+   * One exception (thesis §4.1, Figure 4.6): a node removed by a config entry it does not know to
+   * be committed may still be needed to commit it. If it held the most up-to-date log when its
+   * leader fell, no voter of the new configuration could win without it (they would refuse the
+   * other voters as less up to date) and the cluster would stall. So it still campaigns, counting
+   * the votes of the new configuration only, and steps down once that entry commits.
+   */
+  private mayCampaign(): boolean {
+    const membership = this.log.membership;
+    if (membership.isVoter(this.config.id)) return true;
+    const latest = membership.latestIndex();
+    return latest > this.log.commitIndex() && isVoter(membership.at(latest - 1), this.config.id);
+  }
+
+  /**
+   * Messages from nodes outside our configuration are dropped, with the exceptions the thesis
+   * (§4.1) needs for liveness: AppendEntries and InstallSnapshot are taken from whoever leads (a
+   * joiner has no configuration, a lagging member has not seen the entry that added the leader),
+   * and so is TimeoutNow from our leader (a removed leader hands over). A vote request is taken
+   * when the candidate's log is at least as up to date as ours (it may be in a configuration we
+   * have not seen yet); a removed node's log lacks the entry that removed it, so it is behind and
+   * cannot disrupt us with its terms.
+   */
+  private acceptsFrom(message: Message): boolean {
+    if (this.log.membership.isMember(message.from)) return true;
+    switch (message.type) {
+      case 'appendEntries':
+      case 'installSnapshot':
+        return true;
+      case 'requestVote':
+        return this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
+      case 'timeoutNow':
+        return this.role.kind === 'follower' && this.role.leaderId === message.from;
+      case 'requestVoteResponse':
+      case 'appendEntriesResponse':
+      case 'installSnapshotResponse':
+        return false;
+      default:
+        return assertNever(message);
+    }
+  }
+
+  /**
+   * The configuration that removed this leader from the voters has committed: step down, and let
+   * a caught-up voter take over at once rather than after an election timeout.
+   */
+  private stepDownRemoved(leader: LeaderRole): void {
+    const successor = successorOf(this.host, leader);
+    this.becomeFollower(this.term, null);
+    if (successor !== null) this.output.send({ type: 'timeoutNow', from: this.config.id, to: successor, term: this.term });
   }
 
   // ---- terms ----------------------------------------------------------------------------------
@@ -282,13 +373,19 @@ export class RaftNode {
     return true;
   }
 
-  /** A message from an older term: tell a stale leader or pre-candidate the current term; drop the rest. */
+  /**
+   * A message from an older term: tell a stale leader or (pre-)candidate the current term (Raft
+   * Figure 2: the refusal carries it); drop the rest. A candidate must hear of newer terms: after
+   * membership changes the voters of its configuration may be the only nodes it listens to (the
+   * others are not members), and without this answer it would campaign in stale terms forever
+   * (simulator seed 1285).
+   */
   private answerStaleTerm(message: Message): void {
     if (message.type === 'appendEntries') {
       this.respondAppend(message, false, 0, 0, 0);
     } else if (message.type === 'installSnapshot') {
       this.respondSnapshot(message, false, 0);
-    } else if (message.type === 'requestVote' && message.preVote) {
+    } else if (message.type === 'requestVote') {
       this.respondVote(message, false);
     }
   }
@@ -333,11 +430,15 @@ export class RaftNode {
   /** `transfer`: campaigning on the leader's TimeoutNow (voters bypass their lease). */
   private becomeCandidate(preVote: boolean, transfer = false): void {
     assert(this.role.kind !== 'leader', 'a leader cannot become a candidate');
+    assert(this.mayCampaign(), 'only a voter campaigns');
     if (!preVote) {
       this.term++;
       this.votedFor = this.config.id;
     }
-    const votes = new VoteTally(this.config.voters);
+    // Only the voters of our own configuration count (it cannot change while we campaign: it only
+    // changes as the log does, and a leader's AppendEntries ends the campaign first).
+    const voters = this.log.membership.voters();
+    const votes = new VoteTally(voters);
     votes.record(this.config.id, true);
     this.role = { kind: 'candidate', preVote, votes };
     this.election.reset();
@@ -352,7 +453,7 @@ export class RaftNode {
       preVote,
       ...(transfer ? { leadershipTransfer: true } : {}),
     };
-    for (const to of this.config.voters) if (to !== this.config.id) this.output.send({ ...request, to });
+    for (const to of voters) if (to !== this.config.id) this.output.send({ ...request, to });
   }
 
   /** Acts on a decided (pre-)election; returns true if the role changed. */
@@ -379,13 +480,13 @@ export class RaftNode {
     const role = this.role;
     assert(role.kind === 'candidate' && !role.preVote, 'only a candidate that won a real election leads');
     assert(this.votedFor === this.config.id, 'a leader voted for itself');
-    const leader = newLeaderRole(this.config, this.log.lastIndex());
+    const leader = newLeaderRole(this.config, this.log.lastIndex(), this.log.membership.othersThan(this.config.id));
     this.role = leader;
     // Raft §8: a no-op of the new term lets earlier-term entries commit (Figure 8) and reads start.
     this.appendAsLeader(leader, 'noop', new Uint8Array(0), this.log.timestampAt(this.log.lastIndex()));
   }
 
-  private appendAsLeader(leader: LeaderRole, type: 'command' | 'noop', data: Uint8Array, timestampMs: number): LogIndex {
+  private appendAsLeader(leader: LeaderRole, type: 'command' | 'noop' | 'config', data: Uint8Array, timestampMs: number): LogIndex {
     const index = this.log.lastIndex() + 1;
     // The domain's only clock: keep it monotonic along the log even if the leader's wall clock steps back.
     const previousMs = this.log.timestampAt(index - 1);
@@ -394,7 +495,8 @@ export class RaftNode {
     // The leader counts itself: in a single-voter cluster the entry commits at once. With other
     // voters its own (always highest) match cannot move the quorum index or the quorum round, so
     // skip the per-proposal quorum maths there (it showed in the leader's CPU profile).
-    if (this.config.voters.length === 1) {
+    const voters = this.log.membership.voters();
+    if (voters.length === 1 && voters[0] === this.config.id) {
       maybeCommit(this.host, leader);
       confirmReads(this.host, leader);
     }

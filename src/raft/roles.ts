@@ -4,6 +4,7 @@
  */
 import type { VoteTally } from './election-module.js';
 import type { LeaderRole } from './leader-replication.js';
+import type { Membership, MembershipChangeError } from './membership.js';
 import type { FollowerStatus, LogIndex, NodeId, RoleKind, Term } from './types.js';
 
 /** A follower knows (or not yet) who leads its term. */
@@ -27,6 +28,19 @@ export type ProposeResult =
   | { readonly ok: false; readonly reason: 'notLeader'; readonly leaderId: NodeId | null }
   | { readonly ok: false; readonly reason: 'overloaded' };
 
+/** The outcome of `proposeMembershipChange()`: a refusal is a value, not an exception. */
+export type MembershipProposeResult =
+  /** A `config` entry for `membership` was appended at `index`; it is in effect already. */
+  | { readonly type: 'accepted'; readonly index: LogIndex; readonly membership: Membership }
+  | { readonly type: 'notLeader'; readonly leaderId: NodeId | null }
+  /**
+   * Retry later: the previous config entry is not committed yet, no entry of this leader's term is
+   * committed yet, or a leadership transfer is running.
+   */
+  | { readonly type: 'changeInProgress' }
+  /** The change does not apply to the configuration in effect. */
+  | { readonly type: 'rejected'; readonly reason: MembershipChangeError };
+
 /** The outcome of `readIndex()`. */
 export type ReadIndexResult =
   | { readonly ok: true }
@@ -47,7 +61,13 @@ export interface RaftStatus {
   readonly lastLogIndex: LogIndex;
   readonly lastLogTerm: Term;
   readonly firstLogIndex: LogIndex;
+  /** Voter ids of the configuration in effect (`membership.voters`). */
   readonly voters: readonly NodeId[];
-  /** Leader only; empty otherwise. */
+  /**
+   * The configuration in effect: the latest config entry in the log (committed or not), else the
+   * snapshot's, else the RaftConfig's initial voters. A learner's role stays 'follower'.
+   */
+  readonly membership: Membership;
+  /** Leader only (every other member, learners included); empty otherwise. */
   readonly followers: readonly FollowerStatus[];
 }

@@ -3,6 +3,8 @@
  * Ready batch the core hands to its driver. Everything here is plain data so the simulator,
  * the WAL and the gRPC codec can copy it without knowing the core.
  */
+import type { Membership } from './membership.js';
+
 
 /** A node id: 1-64 characters from [A-Za-z0-9._:-]. */
 export type NodeId = string;
@@ -50,6 +52,11 @@ export interface SnapshotMeta {
    * compaction (a new leader stamps no earlier than the last entry). Absent: 0.
    */
   readonly timestampMs?: number;
+  /**
+   * The configuration in effect at `index`, with addresses, so they survive compaction. Absent
+   * (an older snapshot): `voters`/`learners` with address ''. When present, its ids equal them.
+   */
+  readonly membership?: Membership;
 }
 
 export interface RequestVote {

@@ -171,10 +171,13 @@ export class DiskStorage implements RaftStorage, RaftStorageWriter {
     if (this.snapMeta !== null && meta.index <= this.snapMeta.index) return;
     await this.snapshots.save(snapshot);
     this.snapMeta = meta;
+    // Start a new segment with the marker, so the ones before it go whole at the next snapshot.
+    const rolled = this.wal.rollAtSnapshot();
     // Re-log the hard state next to the marker: the segments about to go may hold the only copy
     // (a rollover whose hard-state prefix was torn off leaves a segment without one).
     this.wal.stage(encodeRecord({ kind: 'hardState', hardState: this.hs }), this.log.last(), null, 0, true);
     this.stageSnapshotMarker(meta);
+    if (rolled) this.relogAbove(meta.index);
     await this.sync();
     await this.wal.deleteSegmentsThrough(meta.index);
   }
@@ -214,6 +217,20 @@ export class DiskStorage implements RaftStorage, RaftStorageWriter {
   /** Waits for an in-flight flush, then closes files. Unsynced writes are dropped. */
   close(): Promise<void> {
     return this.wal.close();
+  }
+
+  /**
+   * After a roll at a snapshot: writes the entries above `index` again, so the new segment holds
+   * the whole log after the snapshot. The old segment is deleted at a later snapshot above ITS
+   * last entry, and replay must then find no hole between this marker and the entries after it.
+   * No truncation: replay takes a copy of an entry it holds (same index, term and bytes) as a
+   * no-op, so a crash mid-way through this batch loses nothing. The tail is what the log runs
+   * ahead of apply: small.
+   */
+  private relogAbove(index: LogIndex): void {
+    const last = this.log.last();
+    if (last <= index || this.log.first() !== index + 1) return;
+    for (const e of this.log.slice(index + 1, last + 1)) this.wal.stage(encodeRecord({ kind: 'entry', entry: e }), last, null, e.index, false);
   }
 
   private stageSnapshotMarker(meta: SnapshotMeta): void {

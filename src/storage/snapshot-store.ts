@@ -71,6 +71,11 @@ export function decodeSnapshot(buf: Buffer): Snapshot | string {
 export class SnapshotStore {
   private files: SnapshotFile[] = [];
   private latestMeta: SnapshotMeta | null = null;
+  /**
+   * The snapshot `open` read to find the newest readable one, handed to the first `loadLatest`
+   * (the node restoring from it right after open) instead of reading and checking the file again.
+   */
+  private fromOpen: Snapshot | null = null;
 
   private constructor(
     private readonly dir: string,
@@ -98,6 +103,7 @@ export class SnapshotStore {
     store.files.sort((a, b) => a.index - b.index);
     const latest = await store.loadLatest();
     store.latestMeta = latest?.meta ?? null;
+    store.fromOpen = latest;
     return store;
   }
 
@@ -108,6 +114,9 @@ export class SnapshotStore {
 
   /** Loads the newest snapshot that passes its checksum (warning about any that do not). */
   async loadLatest(): Promise<Snapshot | null> {
+    const cached = this.fromOpen;
+    this.fromOpen = null;
+    if (cached !== null && cached.meta === this.latestMeta) return cached;
     for (let i = this.files.length - 1; i >= 0; i--) {
       const f = this.files[i]!;
       const decoded = decodeSnapshot(await readFile(f.path));
@@ -119,6 +128,7 @@ export class SnapshotStore {
 
   /** Writes a snapshot durably (temp, fsync, rename, fsync dir), then prunes to the last `kept`. */
   async save(snapshot: Snapshot): Promise<void> {
+    this.fromOpen = null;
     const name = fileName(snapshot.meta);
     const path = join(this.dir, name);
     const temp = path + tempSuffix;

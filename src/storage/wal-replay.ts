@@ -7,7 +7,7 @@
  */
 import { open, readFile, unlink } from 'node:fs/promises';
 import { assertNever } from '../raft/assert.js';
-import type { HardState } from '../raft/types.js';
+import type { HardState, LogEntry } from '../raft/types.js';
 import { EntryLog } from './entry-log.js';
 import { fsyncDir } from './fs-durable.js';
 import type { StorageWarn } from './storage-warning.js';
@@ -78,6 +78,7 @@ function apply(record: WalRecord, log: EntryLog, started: boolean, path: string,
     case 'entry': {
       const e = record.entry;
       if (!started) log.reset(e.index, 0);
+      if (started && e.index <= log.last() && isCopy(log, e)) return e.index;
       if (e.index !== log.last() + 1) throw new WalCorruptionError(path, offset, `entry ${e.index} does not follow ${log.last()} (a hole in the log)`);
       log.push(e);
       return e.index;
@@ -98,6 +99,19 @@ function apply(record: WalRecord, log: EntryLog, started: boolean, path: string,
     default:
       return assertNever(record);
   }
+}
+
+/**
+ * An entry the log already holds (same term and bytes), or one below its start: the copies a
+ * roll at a snapshot re-logs into the new segment (DiskStorage.relogAbove). Anything else at an
+ * index the log holds (another term without a truncation record) is corruption.
+ */
+function isCopy(log: EntryLog, e: LogEntry): boolean {
+  if (e.index < log.first()) return true;
+  const held = log.get(e.index);
+  if (held === undefined || held.term !== e.term || held.type !== e.type || held.data.length !== e.data.length) return false;
+  for (let i = 0; i < e.data.length; i++) if (held.data[i] !== e.data[i]) return false;
+  return true;
 }
 
 async function cutTail(dir: string, path: string, validBytes: number): Promise<void> {

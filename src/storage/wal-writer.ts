@@ -27,6 +27,13 @@ export const writeChunkBytesMax = 4 * 1024 * 1024;
  * Ready, so staging never holds more than a Ready or two; reaching this means nobody is syncing.
  */
 export const stagedBytesMax = 1024 * 1024 * 1024;
+/**
+ * A snapshot starts a new segment once the active one holds at least this much, so the segments
+ * before it are wholly below the NEXT snapshot and are deleted then: the WAL a restart replays
+ * stays about one snapshot interval long instead of up to two whole segments. Below this size a
+ * roll would only make a file per snapshot of a quiet log.
+ */
+export const snapshotRollBytesMin = 1024 * 1024;
 
 /** Test hooks to inject I/O faults; production code passes none. */
 export interface WalFaultHooks {
@@ -101,6 +108,8 @@ export class WalWriter {
   private readonly waiters: Waiter[] = [];
   private readonly faults: WalFaultHooks;
   private flushing: Promise<void> | null = null;
+  /** The next flush starts a new segment (see rollAtSnapshot). */
+  private rollPending = false;
   private failure: StorageFailedError | null = null;
   private closed = false;
 
@@ -182,6 +191,18 @@ export class WalWriter {
   }
 
   /**
+   * A snapshot was saved: makes the next flush start a new segment if the active one holds at
+   * least `snapshotRollBytesMin`, so everything written so far is deleted by a later snapshot.
+   * Returns whether the next flush rolls (the caller then re-logs the entries above the snapshot
+   * in it, so the new segment never depends on the old one's tail).
+   */
+  rollAtSnapshot(): boolean {
+    this.throwIfUnusable();
+    if (this.active !== null && this.active.seg.bytes >= snapshotRollBytesMin) this.rollPending = true;
+    return this.rollPending;
+  }
+
+  /**
    * Deletes the oldest sealed segments whose records all lie at or below `index` (never the
    * active one), then fsyncs the directory. Returns how many were deleted.
    */
@@ -254,7 +275,8 @@ export class WalWriter {
   private async writeBatch(batch: Buffer[], batchBytes: number, maxIndex: LogIndex, hsBefore: Buffer | null): Promise<boolean> {
     let created = false;
     const prefix: Buffer[] = [];
-    if (this.active === null || this.active.seg.bytes >= this.segmentBytes) {
+    if (this.active === null || this.active.seg.bytes >= this.segmentBytes || this.rollPending) {
+      this.rollPending = false;
       await this.rollover();
       created = true;
       prefix.push(segmentMagic);

@@ -23,6 +23,14 @@ import type {
   SnapshotMeta,
   TimeoutNow,
 } from '../raft/types.js';
+import {
+  decodeMembership,
+  encodeMembership,
+  learnerIds,
+  MembershipDecodeError,
+  voterIds,
+  type Membership,
+} from '../raft/membership.js';
 import * as wire from '../gen/raftex/v1/raft.js';
 
 /** A message from a peer that cannot be a valid Raft message. Not a bug of ours: reject the RPC. */
@@ -235,23 +243,51 @@ export function installSnapshotFromWire(w: wire.InstallSnapshotRequest): Install
 }
 
 export function snapshotMetaToWire(meta: SnapshotMeta): wire.SnapshotMeta {
+  const membership = meta.membership;
   return {
     index: encodeUint(meta.index, 'meta.index'),
     term: encodeUint(meta.term, 'meta.term'),
     voters: meta.voters.map(encodeId),
     learners: meta.learners.map(encodeId),
     timestampMs: encodeUint(meta.timestampMs ?? 0, 'meta.timestampMs'),
+    membership: membership === undefined ? Buffer.alloc(0) : Buffer.from(encodeMembership(membership)),
   };
 }
 
+/**
+ * The meta of a snapshot a peer sent. Its membership (with addresses) is what the follower will
+ * run with after installing it, so bytes that do not decode reject the whole transfer; empty
+ * bytes (a peer that predates membership) leave it absent and the core falls back to the ids.
+ */
 export function snapshotMetaFromWire(w: wire.SnapshotMeta): SnapshotMeta {
+  const voters = w.voters.map((id) => decodeId(id, 'meta.voters'));
+  const learners = w.learners.map((id) => decodeId(id, 'meta.learners'));
+  let membership: Membership | undefined;
+  if (w.membership.byteLength > 0) {
+    try {
+      membership = decodeMembership(w.membership);
+    } catch (e) {
+      if (!(e instanceof MembershipDecodeError)) throw e;
+      throw new MessageDecodeError(`meta.membership: ${e.message}`);
+    }
+    if (!sameIds(voterIds(membership), voters) || !sameIds(learnerIds(membership), learners)) {
+      throw new MessageDecodeError('meta.membership does not name the same voters and learners as meta');
+    }
+  }
   return {
     index: decodeUint(w.index, 'meta.index'),
     term: decodeUint(w.term, 'meta.term'),
-    voters: w.voters.map((id) => decodeId(id, 'meta.voters')),
-    learners: w.learners.map((id) => decodeId(id, 'meta.learners')),
+    voters,
+    learners,
     timestampMs: decodeUint(w.timestampMs, 'meta.timestampMs'),
+    ...(membership === undefined ? {} : { membership }),
   };
+}
+
+function sameIds(a: readonly NodeId[], b: readonly NodeId[]): boolean {
+  const x = [...a].sort();
+  const y = [...b].sort();
+  return x.length === y.length && x.every((id, i) => id === y[i]);
 }
 
 export function installSnapshotResponseToWire(m: InstallSnapshotResponse): wire.InstallSnapshotResponse {

@@ -117,6 +117,7 @@ export class PeerClients {
   private unroutable = 0;
   private readonly loadSnapshot: (() => Promise<SnapshotBytes | null>) | null;
   private readonly snapshotDeadlineMs: number;
+  private readonly channelOptions: grpc.ChannelOptions;
 
   /**
    * @param peers the other members: id -> host:port this node sends to.
@@ -134,7 +135,7 @@ export class PeerClients {
     this.config = { ...defaultPeerClientsConfig, ...definedOnly(config) };
     this.logger = logger ?? noopLogger;
     this.selfId = selfId ?? '';
-    const channelOptions: grpc.ChannelOptions = {
+    this.channelOptions = {
       'grpc.keepalive_time_ms': this.config.keepaliveTimeMs,
       'grpc.keepalive_timeout_ms': this.config.keepaliveTimeoutMs,
       'grpc.keepalive_permit_without_calls': 1,
@@ -149,19 +150,52 @@ export class PeerClients {
       // Per-call channelz bookkeeping costs CPU on every AppendEntries; nothing reads it.
       'grpc.enable_channelz': 0,
     };
-    for (const [id, address] of peers) {
-      const client = new RaftServiceClient(address, grpc.credentials.createInsecure(), channelOptions);
-      // Start connecting now so the first election does not pay the connection setup.
-      client.getChannel().getConnectivityState(true);
-      this.peers.set(id, {
-        id,
-        address,
-        client,
-        inflight: new Set(),
-        snapshotSending: false,
-        counters: { sent: 0, droppedInflight: 0, failed: 0, delivered: 0, noReply: 0, badReplies: 0 },
-      });
+    for (const [id, address] of peers) this.addPeer(id, address);
+  }
+
+  /**
+   * Membership changed: after this the clients are exactly `peers` (id -> host:port). A new id
+   * gets a client, a removed one's client is closed (its pending calls cancelled), and an id
+   * whose address changed is reconnected. Ids that stay at the same address keep their channel.
+   */
+  setPeers(peers: ReadonlyMap<NodeId, string>): void {
+    if (this.closed) return;
+    for (const [id, peer] of [...this.peers]) {
+      if (peers.get(id) === peer.address) continue;
+      this.closePeer(peer);
+      this.peers.delete(id);
+      this.logger.info({ peer: id, address: peer.address }, 'peer client closed');
     }
+    for (const [id, address] of peers) {
+      if (this.peers.has(id)) continue;
+      this.addPeer(id, address);
+      this.logger.info({ peer: id, address }, 'peer client added');
+    }
+  }
+
+  /** The peers this node currently sends to: id -> address. */
+  addresses(): Map<NodeId, string> {
+    return new Map([...this.peers].map(([id, p]) => [id, p.address]));
+  }
+
+  private addPeer(id: NodeId, address: string): void {
+    const client = new RaftServiceClient(address, grpc.credentials.createInsecure(), this.channelOptions);
+    // Start connecting now so the first election does not pay the connection setup.
+    client.getChannel().getConnectivityState(true);
+    this.peers.set(id, {
+      id,
+      address,
+      client,
+      inflight: new Set(),
+      snapshotSending: false,
+      counters: { sent: 0, droppedInflight: 0, failed: 0, delivered: 0, noReply: 0, badReplies: 0 },
+    });
+  }
+
+  private closePeer(peer: Peer): void {
+    for (const call of [...peer.inflight]) call.cancel();
+    peer.inflight.clear();
+    peer.client.close();
   }
 
   /**
@@ -260,11 +294,7 @@ export class PeerClients {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    for (const peer of this.peers.values()) {
-      for (const call of [...peer.inflight]) call.cancel();
-      peer.inflight.clear();
-      peer.client.close();
-    }
+    for (const peer of this.peers.values()) this.closePeer(peer);
   }
 
   /**

@@ -110,6 +110,36 @@ describe('RaftDriver', () => {
     expect(d).toBeNull();
   });
 
+  it('sends a leader\'s AppendEntries before its own fsync completes, but responses only after it', async () => {
+    const { core, storage, events, driver } = setup();
+    const entry: LogEntry = { index: 1, term: 0, type: 'command', timestampMs: 0, data: new Uint8Array([1]) };
+    const toN2: AppendEntries = { ...append('n1', 0), to: 'n2', term: 0, entries: [entry] };
+    const response: Message = { type: 'appendEntriesResponse', from: 'n1', to: 'n3', term: 0, success: true, matchIndex: 0, conflictTerm: 0, conflictIndex: 0, prevLogIndex: 0, entryCount: 0, round: 0 };
+    core.queue({ entries: [entry], messages: [toN2, response] });
+    driver.tick();
+    await tick();
+    // The fsync is still pending, yet the follower already has its append.
+    expect(storage.log).toEqual(['append:1', 'sync']);
+    expect(events).toEqual(['send:appendEntries:n2']);
+    storage.release.shift()!();
+    await driver.idle();
+    // The response is not a hook send (it would answer an RPC slot); nothing else left early.
+    expect(events).toEqual(['send:appendEntries:n2']);
+  });
+
+  it('holds every message until the fsync when the Ready changes term or vote', async () => {
+    const { core, storage, events, driver } = setup();
+    const entry: LogEntry = { index: 1, term: 2, type: 'noop', timestampMs: 0, data: new Uint8Array() };
+    core.queue({ hardState: { term: 2, votedFor: 'n1', commitIndex: 0 }, entries: [entry], messages: [{ ...append('n1', 0), to: 'n2', term: 2, entries: [entry] }] });
+    driver.tick();
+    await tick();
+    expect(storage.log).toEqual(['append:1', 'hard:2', 'sync']);
+    expect(events).toEqual([]);
+    storage.release.shift()!();
+    await driver.idle();
+    expect(events).toEqual(['send:appendEntries:n2']);
+  });
+
   it('does not fsync for a hard state that only moves commitIndex', async () => {
     const { core, storage, driver } = setup();
     core.queue({ hardState: { term: 1, votedFor: null, commitIndex: 0 } });

@@ -38,7 +38,10 @@ interface Slot {
 const stabilizeRoundsMax = 100_000;
 
 export class Harness {
-  readonly ids: readonly NodeId[];
+  /** Every node in the harness: the initial voters, then nodes added with `addNode`. */
+  readonly ids: NodeId[];
+  /** The initial voters (RaftConfig.voters of every node but those added later). */
+  readonly initialIds: readonly NodeId[];
   readonly seed: number;
   queue: Message[] = [];
   /** Every message delivered to a node, in delivery order. */
@@ -54,7 +57,8 @@ export class Harness {
   private readonly config: Partial<Omit<RaftConfig, 'id' | 'voters'>>;
 
   constructor(options: HarnessOptions = {}) {
-    this.ids = options.ids ?? ['a', 'b', 'c'];
+    this.initialIds = options.ids ?? ['a', 'b', 'c'];
+    this.ids = [...this.initialIds];
     this.seed = options.seed ?? 1;
     this.config = options.config ?? {};
     for (const id of this.ids) {
@@ -65,7 +69,19 @@ export class Harness {
   }
 
   configFor(id: NodeId): RaftConfig {
-    return { ...defaultRaftConfig(id, this.ids), ...this.config };
+    // A node added later joins with no configuration (`--join`): it takes one from the log.
+    return { ...defaultRaftConfig(id, this.initialIds.includes(id) ? this.initialIds : []), ...this.config };
+  }
+
+  /** Starts a fresh node `id` that joins the running cluster (empty RaftConfig.voters, empty storage). */
+  addNode(id: NodeId): RaftNode {
+    if (this.slots.has(id)) throw new Error(`node ${id} exists`);
+    this.ids.push(id);
+    const storage = new MemoryStorage();
+    const node = this.build(id, storage, 0);
+    this.slots.set(id, { node, storage, up: true, restarts: 0, applied: [], readStates: [] });
+    this.readies.set(id, []);
+    return node;
   }
 
   private build(id: NodeId, storage: MemoryStorage, restarts: number): RaftNode {
@@ -148,8 +164,9 @@ export class Harness {
 
   /** Step a message straight into its target (crafted, duplicated or held back by the test). */
   inject(message: Message): void {
-    const slot = this.slot(message.to);
-    if (!slot.up) return;
+    // A node named in a configuration but never started (or a typo'd id) is unreachable.
+    const slot = this.slots.get(message.to);
+    if (slot === undefined || !slot.up) return;
     this.delivered.push(message);
     slot.node.step(message);
   }

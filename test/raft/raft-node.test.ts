@@ -200,7 +200,14 @@ describe('validation', () => {
     const good: Message = { type: 'appendEntries', from: 'a', to: 'b', term: 1, prevLogIndex: 1, prevLogTerm: 1, entries: [], leaderCommit: 1, round: 0 };
     const bad: Message[] = [
       { ...good, to: 'c' },
-      { ...good, from: 'zz' },
+      { ...good, from: 'bad id' },
+      // Strangers (not in b's configuration): answers and a vote request from a log behind b's
+      // are dropped, so their higher terms do not move b (AppendEntries from a leader b does not
+      // know is taken: see membership.test.ts).
+      { type: 'requestVoteResponse', from: 'zz', to: 'b', term: 5, voteGranted: false, preVote: false },
+      { type: 'appendEntriesResponse', from: 'zz', to: 'b', term: 5, success: false, matchIndex: 0, conflictTerm: 0, conflictIndex: 0, prevLogIndex: 0, entryCount: 0, round: 0 },
+      { type: 'requestVote', from: 'zz', to: 'b', term: 5, lastLogIndex: 0, lastLogTerm: 0, preVote: false },
+      { type: 'timeoutNow', from: 'zz', to: 'b', term: 1 },
       { ...good, term: -1 },
       { ...good, prevLogIndex: 1.5 },
       { ...good, entries: [{ index: 3, term: 1, type: 'command', timestampMs: 0, data: new Uint8Array() }] }, // gap

@@ -52,6 +52,40 @@ describe('compaction and InstallSnapshot', () => {
     expect(follower(h, 'a', 'c').state).toBe('replicate');
   });
 
+  it('a follower waiting for a snapshot is sent heartbeats it accepts, not appends it rejects (issue 6)', () => {
+    const h = new Harness();
+    h.elect('a');
+    h.propose('a', 20);
+    h.crash('c');
+    h.propose('a', 300, 'y');
+    const meta = snapshotAndCompact(h, 'a', 5);
+    h.restart('c');
+    const mark = h.delivered.length;
+    // The transport streams the snapshot bytes for a while: the InstallSnapshot arrives 30 ticks late.
+    const held: Message[] = [];
+    const notSnapshot = (m: Message) => m.type !== 'installSnapshot';
+    for (let i = 0; i < 30; i++) {
+      for (const id of h.ids) h.node(id).tick();
+      h.stabilize(notSnapshot);
+      held.push(...h.take((m) => m.type === 'installSnapshot'));
+    }
+    const rejections = h.rejectionsFrom('c', mark);
+    const heartbeats = h.delivered.slice(mark).filter((m) => m.type === 'appendEntries' && m.to === 'c').length;
+    console.log(`follower behind a compaction, 30 ticks waiting for its snapshot: ${rejections} rejected of ${heartbeats} AppendEntries`);
+    // One probe finds where c's log ends; every heartbeat after it matches (it used to be one rejection per heartbeat).
+    expect(heartbeats).toBeGreaterThanOrEqual(25);
+    expect(rejections).toBeLessThanOrEqual(1);
+    expect(held).toHaveLength(1);
+    expect(h.node('c').status()).toMatchObject({ role: 'follower', leaderId: 'a' });
+    for (const m of held) h.inject(m);
+    h.tick(2);
+    h.propose('a', 5, 'z');
+    // c resumes right after the snapshot.
+    expect(h.applied('c')[0]?.index).toBe(meta.index + 1);
+    expect(h.node('c').status().commitIndex).toBe(h.node('a').status().commitIndex);
+    expect(h.rejectionsFrom('c', mark)).toBe(rejections);
+  });
+
   it('a follower within the trailing window catches up by AppendEntries, without a snapshot', () => {
     const h = new Harness();
     h.elect('a');

@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { FollowerStatus, HardState, LogEntry, NodeId, RoleKind } from '../../src/raft/types.js';
+import { initialMembership } from '../../src/raft/membership.js';
 import { SafetyChecker, type ViolationKind } from './checkers.js';
 import { SimStorage } from './sim-storage.js';
 import type { SimNodeStatus } from './sim-types.js';
@@ -15,7 +16,8 @@ function entry(index: number, term: number, data = `e${index}`, timestampMs = 0)
 }
 
 function status(id: NodeId, role: RoleKind, term: number, commitIndex: number, log: SimStorage, followers: FollowerStatus[] = []): SimNodeStatus {
-  return { id, role, term, leaderId: role === 'leader' ? id : null, commitIndex, lastApplied: 0, lastLogIndex: log.lastIndex(), firstLogIndex: 1, voters: ['n1', 'n2', 'n3'], followers };
+  return { id, role, term, leaderId: role === 'leader' ? id : null, commitIndex, lastApplied: 0, lastLogIndex: log.lastIndex(), firstLogIndex: 1, voters: ['n1', 'n2', 'n3'],
+    membership: initialMembership(['n1', 'n2', 'n3']), followers };
 }
 
 /** A node with its own storage, wired to a checker the way the cluster wires it. */
@@ -232,5 +234,19 @@ describe('SafetyChecker', () => {
     n1.persist([], { term: 2, votedFor: 'n3', commitIndex: 0 });
     n1.persist([], { term: 1, votedFor: null, commitIndex: 0 });
     expect(kinds(checker)).toEqual(['hardState', 'hardState']);
+  });
+
+  it('reports a learner or a node without a configuration campaigning, not a voter', () => {
+    const checker = new SafetyChecker();
+    const log = new SimStorage();
+    const withMembership = (id: NodeId, role: RoleKind, membership: SimNodeStatus['membership']): SimNodeStatus =>
+      ({ ...status(id, role, 1, 0, log), voters: membership.voters.map((m) => m.id), membership });
+    checker.nodeStarted('n4', 1, withMembership('n4', 'follower', { voters: [], learners: [] }), log);
+    checker.observe('n4', withMembership('n4', 'candidate', { voters: [], learners: [] }), log);
+    const learner = { voters: initialMembership(['n1']).voters, learners: [{ id: 'n4', address: '' }] };
+    checker.observe('n4', withMembership('n4', 'leader', learner), log);
+    checker.nodeStarted('n1', 1, withMembership('n1', 'follower', learner), log);
+    checker.observe('n1', withMembership('n1', 'candidate', learner), log);
+    expect(kinds(checker)).toEqual(['nonVoterCampaigned', 'nonVoterCampaigned']);
   });
 });

@@ -17,6 +17,8 @@
  *  - the leader-stamped clock never runs backwards along the applied log (the domain's only clock).
  *  - snapshots: a snapshot's state is the fold of exactly the entries applied up to its index, and
  *    a node that installs one continues applying right after it.
+ *  - membership: a learner of its own configuration, or a node with none (a joiner), never
+ *    campaigns or leads.
  *  - linearizable reads: a ReadIndex read point is at or above every index known committed when the
  *    read was requested (a deposed leader must not confirm a stale read), and comes back once.
  */
@@ -40,6 +42,7 @@ export type ViolationKind =
   | 'staleRead'
   | 'timestampRegressed'
   | 'liveness'
+  | 'nonVoterCampaigned'
   | 'coreThrew'
   | 'readyUnsettled';
 
@@ -286,6 +289,9 @@ export class SafetyChecker {
       if (e !== undefined) this.noteCommitted(id, e, status.term);
     }
     t.notedCommit = Math.max(t.notedCommit, status.commitIndex);
+    if (status.role !== 'follower' && (status.membership.voters.length === 0 || status.membership.learners.some((m) => m.id === id))) {
+      this.report('nonVoterCampaigned', id, `${status.role} in term ${status.term} while ${status.membership.voters.length === 0 ? 'it has no configuration' : 'a learner'}`);
+    }
     if (status.role === 'leader') {
       this.observeLeader(id, t, status, log);
     } else {

@@ -11,6 +11,7 @@
  * Nothing here reads a clock or Math.random: the seed decides everything.
  */
 import type { LogEntry, Message, NodeId, Ready, RoleKind, SnapshotMeta, Term } from '../../src/raft/types.js';
+import { memberIds, snapshotMembershipFields, voterIds, type Membership, type MembershipChange } from '../../src/raft/membership.js';
 import type { Rng } from '../../src/raft/rng.js';
 import { assert } from '../../src/raft/assert.js';
 import { SafetyChecker } from './checkers.js';
@@ -34,8 +35,15 @@ export const readyRoundsMax = 32;
 /** Virtual milliseconds per tick, for proposal timestamps. */
 export const tickMs = 100;
 
+/** Nodes membership changes may add beyond the initial ones (fresh ids, never reused). */
+export const addedNodesMax = 4;
+/** Most nodes in one simulation, initial and added. */
+export const nodesMax = 9;
+
 interface Slot {
   readonly id: NodeId;
+  /** Added by a membership change: started with no configuration (`--join`), also on restart. */
+  readonly joiner: boolean;
   readonly storage: SimStorage;
   /** This node's clock offset: proposals are stamped with now * tickMs + skewMs. */
   readonly skewMs: number;
@@ -73,17 +81,25 @@ export interface ClusterStats {
   snapshotsTaken: number;
   /** Snapshots installed from a leader (Ready.snapshot). */
   snapshotsInstalled: number;
+  /** Membership changes asked of a leader, and those it accepted (appended). */
+  membershipProposals: number;
+  membershipChanges: number;
+  /** Accepted changes that removed the leader itself. */
+  leaderRemovals: number;
 }
 
 /** A simulated Raft cluster. */
 export class SimCluster implements FaultTarget, WorkloadTarget {
-  readonly ids: readonly NodeId[];
+  /** Every node ever started: the initial ones, then those added by membership changes. */
+  readonly ids: NodeId[];
+  /** The initial voters (RaftConfig.voters of every node not added later). */
+  readonly initialIds: readonly NodeId[];
   readonly checker = new SafetyChecker();
   readonly trace: SimTrace;
   readonly network: SimNetwork;
   readonly faults: FaultSchedule;
   readonly clients: ClientWorkload;
-  readonly stats: ClusterStats = { crashes: 0, restarts: 0, proposals: 0, proposalsAccepted: 0, reads: 0, readsConfirmed: 0, readies: 0, leaderChanges: 0, truncations: 0, crashesMidReady: 0, recoveries: 0, snapshotsTaken: 0, snapshotsInstalled: 0 };
+  readonly stats: ClusterStats = { crashes: 0, restarts: 0, proposals: 0, proposalsAccepted: 0, reads: 0, readsConfirmed: 0, readies: 0, leaderChanges: 0, truncations: 0, crashesMidReady: 0, recoveries: 0, snapshotsTaken: 0, snapshotsInstalled: 0, membershipProposals: 0, membershipChanges: 0, leaderRemovals: 0 };
   /** The current virtual tick. */
   now = 0;
   /** Bytes that mark the liveness proposal. */
@@ -109,15 +125,21 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     this.network = new SimNetwork(this.rng.fork(), scenario.network);
     this.faults = new FaultSchedule(this, this.rng, scenario.faults);
     this.clients = new ClientWorkload(this, this.rng, scenario.faults);
-    this.ids = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
+    this.initialIds = Array.from({ length: nodeCount }, (_, i) => `n${i + 1}`);
+    this.ids = [];
     this.marker = new TextEncoder().encode(`liveness-marker-${seed}`);
-    const skewMax = scenario.faults.clockSkewMsMax;
-    for (const id of this.ids) {
-      const skewMs = skewMax === 0 ? 0 : this.rng.intBetween(-skewMax, skewMax);
-      const slot: Slot = { id, storage: new SimStorage(), skewMs, node: null, lifetime: 0, role: 'down', term: 0, crashAt: null, restartAt: 0, markerApplied: false, state: initialSimState };
-      this.slots.set(id, slot);
-      this.start(slot);
-    }
+    for (const id of this.initialIds) this.addNode(id, false);
+  }
+
+  /** Creates and starts node `id` (a joiner starts with no configuration). */
+  private addNode(id: NodeId, joiner: boolean): void {
+    assert(!this.slots.has(id), `node ${id} exists`);
+    const skewMax = this.scenario.faults.clockSkewMsMax;
+    const skewMs = skewMax === 0 ? 0 : this.rng.intBetween(-skewMax, skewMax);
+    const slot: Slot = { id, joiner, storage: new SimStorage(), skewMs, node: null, lifetime: 0, role: 'down', term: 0, crashAt: null, restartAt: 0, markerApplied: false, state: initialSimState };
+    this.ids.push(id);
+    this.slots.set(id, slot);
+    this.start(slot);
   }
 
   // ---- the driver's view ----------------------------------------------------------------------
@@ -132,6 +154,7 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     for (const s of this.slots.values()) this.guard(s, () => s.node?.tick());
     if (faults) this.clients.step();
     if (faults && this.scenario.snapshots.transfer > 0 && this.rng.chance(this.scenario.snapshots.transfer)) this.transferLeadership();
+    if (faults && this.scenario.membership.change > 0 && this.rng.chance(this.scenario.membership.change)) this.changeMembership();
     this.drainReadies();
     this.observeAll();
   }
@@ -175,9 +198,25 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     return this.watchedReads.get(requestId) === true;
   }
 
-  /** Whether every node is up and has applied the liveness marker. */
+  /** The configuration in effect on the current leader, or null without a leader. */
+  leaderMembership(): Membership | null {
+    const leader = this.leader();
+    return leader === null ? null : this.slot(leader.id).node?.membership() ?? null;
+  }
+
+  /**
+   * Whether a leader that is a voter of its own configuration exists and every member of that
+   * configuration (voters and learners) is up and has applied the liveness marker. Removed nodes
+   * and joiners whose addition was lost are not members: they need not have it.
+   */
   markerAppliedEverywhere(): boolean {
-    return [...this.slots.values()].every((s) => s.node !== null && s.markerApplied);
+    const leader = this.leader();
+    const membership = this.leaderMembership();
+    if (leader === null || membership === null || !voterIds(membership).includes(leader.id)) return false;
+    return memberIds(membership).every((id) => {
+      const s = this.slots.get(id);
+      return s !== undefined && s.node !== null && s.markerApplied;
+    });
   }
 
   /** Entries some node may still have to receive: highest stored index minus lowest commitIndex. */
@@ -207,7 +246,9 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     return [...this.slots.values()].map((s) => {
       if (s.node === null) return `${s.id}: down (log ${s.storage.lastIndex()}, term ${s.storage.hardState().term})`;
       const st = s.node.status();
-      return `${s.id}: ${st.role} term=${st.term} leader=${String(st.leaderId)} commit=${st.commitIndex} applied=${st.lastApplied} last=${st.lastLogIndex}`;
+      const learners = st.membership.learners.map((m) => m.id);
+      return `${s.id}: ${st.role} term=${st.term} leader=${String(st.leaderId)} commit=${st.commitIndex} applied=${st.lastApplied} last=${st.lastLogIndex} ` +
+        `voters=${st.voters.join(',') || '-'}${learners.length > 0 ? ` learners=${learners.join(',')}` : ''}${s.joiner ? ' (joiner)' : ''}`;
     });
   }
 
@@ -392,7 +433,7 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     const term = s.storage.term(applied);
     assert(term !== undefined, `${s.id} has no term for applied index ${applied}`);
     const timestampMs = s.storage.entry(applied)?.timestampMs ?? 0;
-    const meta: SnapshotMeta = { index: applied, term, voters: this.ids, learners: [], timestampMs };
+    const meta: SnapshotMeta = { index: applied, term, timestampMs, ...snapshotMembershipFields(node.membershipAt(applied)) };
     s.storage.saveSnapshot(meta, s.state);
     this.snapshotStates.set(`${meta.index}/${meta.term}`, s.state);
     this.stats.snapshotsTaken++;
@@ -404,12 +445,65 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
   private transferLeadership(): void {
     const leader = this.leader();
     if (leader === null || this.ids.length < 2) return;
-    const others = this.ids.filter((id) => id !== leader.id);
+    // Mostly a voter of its configuration; sometimes anyone (a non-voter must be refused).
+    const voters = voterIds(this.leaderMembership() ?? { voters: [], learners: [] });
+    const pool = this.rng.chance(0.8) ? voters : this.ids;
+    const others = pool.filter((id) => id !== leader.id);
+    if (others.length === 0) return;
     const to = others[this.rng.nextInt(others.length)]!;
     const s = this.slot(leader.id);
     this.guard(s, () => {
       if (s.node?.transferLeadership(to).ok === true) this.trace.note(this.now, s.id, `transfer leadership to ${to}`);
     });
+  }
+
+  /**
+   * An operator's membership change on the leader: add a fresh node as a learner (started at once
+   * as a joiner with no configuration), promote a learner, remove a learner or a voter (sometimes
+   * the leader itself). The policy keeps the voter count around the initial one, and ids are
+   * never reused. The core decides whether the change may go in now.
+   */
+  private changeMembership(): void {
+    const leader = this.leader();
+    if (leader === null) return;
+    const s = this.slot(leader.id);
+    const node = s.node;
+    if (node === null) return;
+    let added: NodeId | null = null;
+    this.guard(s, () => {
+      const change = this.pickChange(leader.id, node.membership());
+      if (change === null) return;
+      this.stats.membershipProposals++;
+      const r = node.proposeMembershipChange(change, Math.max(0, this.now * tickMs + s.skewMs));
+      const what = change.type === 'addLearner' ? `addLearner ${change.id}` : `${change.type} ${change.id}`;
+      if (r.type !== 'accepted') {
+        this.trace.note(this.now, s.id, `membership ${what} refused: ${r.type === 'rejected' ? r.reason : r.type}`);
+        return;
+      }
+      this.stats.membershipChanges++;
+      if (change.type === 'remove' && change.id === leader.id) this.stats.leaderRemovals++;
+      this.trace.note(this.now, s.id, `membership ${what} -> ${r.index}: voters ${voterIds(r.membership).join(',')} learners ${r.membership.learners.map((m) => m.id).join(',') || '-'}`);
+      if (change.type === 'addLearner') added = change.id;
+    });
+    if (added !== null) this.addNode(added, true);
+  }
+
+  private pickChange(leaderId: NodeId, membership: Membership): MembershipChange | null {
+    const voters = voterIds(membership);
+    const learners = membership.learners.map((m) => m.id);
+    if (learners.length > 0) {
+      const id = this.rng.pick(learners);
+      return this.rng.chance(0.85) ? { type: 'promote', id } : { type: 'remove', id };
+    }
+    const canAdd = this.ids.length < Math.min(nodesMax, this.initialIds.length + addedNodesMax);
+    if (canAdd && (voters.length < this.initialIds.length || this.rng.chance(0.3))) {
+      const id = `n${this.ids.length + 1}`;
+      return { type: 'addLearner', id, address: `sim-${id}:7000` };
+    }
+    if (voters.length > 1 && (voters.length >= this.initialIds.length || this.rng.chance(0.2))) {
+      return { type: 'remove', id: this.rng.chance(0.3) ? leaderId : this.rng.pick(voters) };
+    }
+    return null;
   }
 
   /** A snapshot past the marker holds it: the node has it applied. */
@@ -450,7 +544,7 @@ export class SimCluster implements FaultTarget, WorkloadTarget {
     if (s.storage.lastIndex() > 0) this.stats.recoveries++;
     this.trace.note(this.now, s.id, `start #${s.lifetime} (log ${s.storage.lastIndex()}, term ${s.storage.hardState().term}, commit ${s.storage.hardState().commitIndex})`);
     this.guard(s, () => {
-      const node = this.factory(s.id, this.ids, this.scenario.tuning, s.storage, this.rng.fork());
+      const node = this.factory(s.id, s.joiner ? [] : this.initialIds, this.scenario.tuning, s.storage, this.rng.fork());
       s.node = node;
       this.checker.nodeStarted(s.id, s.lifetime, node.status(), s.storage);
     });

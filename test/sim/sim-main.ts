@@ -59,6 +59,8 @@ function main(): void {
   let truncations = 0;
   let snapshotsTaken = 0;
   let snapshotsInstalled = 0;
+  let membershipChanges = 0;
+  let leaderRemovals = 0;
   for (let seed = start; seed < start + seeds; seed++) {
     const r = runSeed({ seed, nodeCount, steps, factory: raftNodeFactory, traceMax: Math.max(traceLines, traceLinesVerbose), ...(values.focus === undefined ? {} : { focus: values.focus }) });
     ticks += r.stats.ticks;
@@ -68,6 +70,8 @@ function main(): void {
     truncations += r.stats.truncations;
     snapshotsTaken += r.stats.snapshotsTaken;
     snapshotsInstalled += r.stats.snapshotsInstalled;
+    membershipChanges += r.stats.membershipChanges;
+    leaderRemovals += r.stats.leaderRemovals;
     livenessMax = Math.max(livenessMax, r.livenessTicks);
     if (r.violations.length > 0) {
       violations += r.violations.length;
@@ -81,6 +85,7 @@ function main(): void {
   const secs = (performance.now() - began) / 1000;
   console.log(`sim: ${nodeCount} nodes, ${steps} steps/seed, ${ticks} ticks, ${commits} entries committed, ${reads} reads confirmed, ${crashes} crashes, ` +
     `${truncations} log truncations, ${snapshotsTaken} snapshots taken, ${snapshotsInstalled} installed, ` +
+    `${membershipChanges} membership changes (${leaderRemovals} removing the leader), ` +
     `slowest liveness ${livenessMax} ticks, ${secs.toFixed(1)} s`);
   console.log(`sim: ${seeds} seeds, ${violations} violations`);
   if (violations > 0) process.exit(1);

@@ -86,7 +86,8 @@ export function runSeed(opts: RunOptions): SeedResult {
     livenessTicks = awaitLiveness(cluster, budget);
     if (!checker.failed && livenessTicks >= budget) {
       checker.report('liveness', cluster.leader()?.id ?? null,
-        `within ${budget} ticks after the heal: leader ${cluster.leader()?.id ?? 'none'}, marker applied everywhere: ${cluster.markerAppliedEverywhere()}`);
+        `within ${budget} ticks after the heal: leader ${cluster.leader()?.id ?? 'none'} (voters ${cluster.leaderMembership()?.voters.map((m) => m.id).join(',') ?? '-'}), ` +
+        `marker applied on every member: ${cluster.markerAppliedEverywhere()}`);
     }
   }
 

@@ -59,12 +59,19 @@ export interface SnapshotPolicy {
   readonly transfer: number;
 }
 
+/** Membership changes during the fault phase (see SimCluster.changeMembership). */
+export interface MembershipPolicy {
+  /** Chance per step that the leader is asked for a change (add a fresh learner, promote, remove). */
+  readonly change: number;
+}
+
 /** Everything random about one run that is fixed at its start. */
 export interface Scenario {
   readonly tuning: CoreTuning;
   readonly network: NetworkFaults;
   readonly faults: FaultRates;
   readonly snapshots: SnapshotPolicy;
+  readonly membership: MembershipPolicy;
 }
 
 /** Draw a scenario for a cluster of `nodeCount` nodes. */
@@ -108,7 +115,8 @@ export function drawScenario(rng: Prng, nodeCount: number): Scenario {
   };
   // Drawn last so the draws above (and the scenarios of older seeds) stay as they were.
   const snapshots: SnapshotPolicy = { every: rng.pick([0, 3, 10, 40]), trailing: rng.pick([0, 0, 2, 10]), transfer: rng.pick([0, 0.002, 0.01]) };
-  return { tuning, network, faults, snapshots };
+  const membership: MembershipPolicy = { change: rng.pick([0, 0.003, 0.01, 0.03]) };
+  return { tuning, network, faults, snapshots, membership };
 }
 
 /** One line describing a scenario, printed with a failing seed. */
@@ -121,5 +129,5 @@ export function describeScenario(s: Scenario): string {
     `uncommitted=${t.uncommittedEntriesMax} | delay=${n.delayMin}..${n.delayMax} drop=${n.dropRate} dup=${n.duplicateRate} ` +
     `straggler=${n.stragglerRate}@${n.stragglerDelayMax} fifo=${n.fifo} | crash=${f.crash} restart=${f.restart} midReady=${f.crashMidReady} ` +
     `partition=${f.partition} heal=${f.heal} propose=${f.propose} read=${f.read} campaign=${f.campaign} skew=${f.clockSkewMsMax}ms crashedMax=${f.crashedMax} | ` +
-    `snapshot every=${s.snapshots.every} trailing=${s.snapshots.trailing} transfer=${s.snapshots.transfer}`;
+    `snapshot every=${s.snapshots.every} trailing=${s.snapshots.trailing} transfer=${s.snapshots.transfer} | membership change=${s.membership.change}`;
 }

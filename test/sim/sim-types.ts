@@ -3,12 +3,12 @@
  * cluster can be tested against hand-made nodes. `raft-factory.ts` proves the real `RaftNode`
  * fits it.
  */
-import type { ProposeResult, RaftStatus, ReadIndexResult } from '../../src/raft/index.js';
+import type { Membership, MembershipChange, MembershipProposeResult, ProposeResult, RaftStatus, ReadIndexResult } from '../../src/raft/index.js';
 import type { LogEntry, LogIndex, Message, NodeId, Ready, SnapshotMeta, Term } from '../../src/raft/types.js';
 
 /** What `RaftNode.status()` reports (the fields the simulator reads). */
 export type SimNodeStatus = Pick<RaftStatus,
-  'id' | 'role' | 'term' | 'leaderId' | 'commitIndex' | 'lastApplied' | 'lastLogIndex' | 'firstLogIndex' | 'voters' | 'followers'>;
+  'id' | 'role' | 'term' | 'leaderId' | 'commitIndex' | 'lastApplied' | 'lastLogIndex' | 'firstLogIndex' | 'voters' | 'membership' | 'followers'>;
 
 /** The outcome of `RaftNode.propose`. */
 export type SimProposeResult = ProposeResult;
@@ -31,6 +31,12 @@ export interface SimRaftNode {
   transferLeadership(to: NodeId): { readonly ok: boolean };
   /** The driver saved a snapshot at snapshot.index (<= applied): compact the log to `compactTo`. */
   compact(snapshot: SnapshotMeta, compactTo: LogIndex): void;
+  /** Leader only: one single-server membership change. */
+  proposeMembershipChange(change: MembershipChange, timestampMs: number): MembershipProposeResult;
+  /** The configuration in effect. */
+  membership(): Membership;
+  /** The configuration in effect at `index` (what a snapshot there records). */
+  membershipAt(index: LogIndex): Membership;
 }
 
 /** Read access to a node's log, as the checkers need it. */

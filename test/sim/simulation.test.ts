@@ -41,7 +41,8 @@ describe('cluster simulation', () => {
       const total = (key: keyof SeedResult['stats']): number => results.reduce((n, r) => n + r.stats[key], 0);
       expect(total('committed')).toBeGreaterThan(results.length * 5);
       if (replaySeed === null) {
-        for (const key of ['crashes', 'crashesMidReady', 'recoveries', 'truncations', 'leaderChanges', 'readsConfirmed', 'partitions', 'campaigns'] as const) {
+        for (const key of ['crashes', 'crashesMidReady', 'recoveries', 'truncations', 'leaderChanges', 'readsConfirmed', 'partitions', 'campaigns',
+          'snapshotsInstalled', 'membershipChanges', 'leaderRemovals'] as const) {
           expect(total(key), `no ${key} in ${results.length} seeds`).toBeGreaterThan(0);
         }
       }
@@ -75,6 +76,9 @@ describe('the simulator catches a broken core', () => {
         status: () => node.status(),
         compact: (snapshot, compactTo) => node.compact(snapshot, compactTo),
         transferLeadership: (to) => node.transferLeadership(to),
+        proposeMembershipChange: (change, ts) => node.proposeMembershipChange(change, ts),
+        membership: () => node.membership(),
+        membershipAt: (index) => node.membershipAt(index),
       };
       return { ...passThrough, ...override(node, id) };
     };

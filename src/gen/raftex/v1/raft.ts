@@ -149,6 +149,11 @@ export interface SnapshotMeta {
   learners: string[];
   /** The leader timestamp of the entry at `index` (keeps the log's clock monotonic). */
   timestampMs: number;
+  /**
+   * The configuration in effect at `index` with the members' addresses: encodeMembership's
+   * canonical bytes (src/raft/membership.ts). Empty from a peer that predates membership.
+   */
+  membership: Buffer;
 }
 
 /**
@@ -1246,7 +1251,7 @@ export const ReadIndexResponse: MessageFns<ReadIndexResponse> = {
 };
 
 function createBaseSnapshotMeta(): SnapshotMeta {
-  return { index: 0, term: 0, voters: [], learners: [], timestampMs: 0 };
+  return { index: 0, term: 0, voters: [], learners: [], timestampMs: 0, membership: Buffer.alloc(0) };
 }
 
 export const SnapshotMeta: MessageFns<SnapshotMeta> = {
@@ -1265,6 +1270,9 @@ export const SnapshotMeta: MessageFns<SnapshotMeta> = {
     }
     if (message.timestampMs !== 0) {
       writer.uint32(40).int64(message.timestampMs);
+    }
+    if (message.membership.length !== 0) {
+      writer.uint32(50).bytes(message.membership);
     }
     return writer;
   },
@@ -1322,6 +1330,14 @@ export const SnapshotMeta: MessageFns<SnapshotMeta> = {
             message.timestampMs = longToNumber(reader.int64());
             continue;
           }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.membership = Buffer.from(reader.bytes());
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1345,6 +1361,7 @@ export const SnapshotMeta: MessageFns<SnapshotMeta> = {
         : isSet(object.timestamp_ms)
         ? globalThis.Number(object.timestamp_ms)
         : 0,
+      membership: isSet(object.membership) ? Buffer.from(bytesFromBase64(object.membership)) : Buffer.alloc(0),
     };
   },
 
@@ -1365,6 +1382,9 @@ export const SnapshotMeta: MessageFns<SnapshotMeta> = {
     if (message.timestampMs !== 0) {
       obj.timestampMs = Math.round(message.timestampMs);
     }
+    if (message.membership.length !== 0) {
+      obj.membership = base64FromBytes(message.membership);
+    }
     return obj;
   },
 
@@ -1378,6 +1398,7 @@ export const SnapshotMeta: MessageFns<SnapshotMeta> = {
     message.voters = object.voters?.map((e) => e) || [];
     message.learners = object.learners?.map((e) => e) || [];
     message.timestampMs = object.timestampMs ?? 0;
+    message.membership = object.membership ?? Buffer.alloc(0);
     return message;
   },
 };

@@ -1,0 +1,67 @@
+/**
+ * The leader's side of membership changes (see membership.ts for the design): when a change may
+ * be proposed, keeping one replication progress per member as configurations come and go, and
+ * the step-down of a leader its own configuration no longer counts as a voter (thesis §4.2.2).
+ */
+import { applyMembershipChange, type Membership, type MembershipChange, type MembershipChangeError } from './membership.js';
+import type { LeaderRole, ReplicationHost } from './leader-replication.js';
+import type { LogManager } from './log-manager.js';
+import { newProgress } from './progress.js';
+import type { NodeId } from './types.js';
+
+/** Why a change cannot be proposed now, or the configuration it leads to. */
+export type ChangeCheck =
+  | { readonly type: 'ok'; readonly membership: Membership }
+  | { readonly type: 'changeInProgress' }
+  | { readonly type: 'rejected'; readonly reason: MembershipChangeError };
+
+/**
+ * One change at a time, and only once this leader's term has committed an entry: with a single
+ * pending change any two successive configurations share a majority, and the own-term commit
+ * closes the hole Ongaro described on raft-dev (2015) where a config entry of a deposed leader
+ * and one of its successor could both seem to commit. A running transfer is a handover too.
+ */
+export function checkChange(log: LogManager, leader: LeaderRole, change: MembershipChange): ChangeCheck {
+  if (leader.transfer !== null || !leader.termCommitted || log.membership.latestIndex() > log.commitIndex()) {
+    return { type: 'changeInProgress' };
+  }
+  const next = applyMembershipChange(log.membership.current(), change);
+  if (typeof next === 'string') return { type: 'rejected', reason: next };
+  return { type: 'ok', membership: next };
+}
+
+/**
+ * Makes the leader's progress map match the configuration in effect: a new member is probed from
+ * the leader's last index + 1 (its rejection's hint then finds where its log ends, or a snapshot
+ * catches it up), a removed one is forgotten, and a transfer to a node that is no longer a voter
+ * is abandoned.
+ */
+export function syncProgress(host: ReplicationHost, leader: LeaderRole): void {
+  const members = new Set<NodeId>(host.log.membership.othersThan(host.config.id));
+  for (const id of leader.progress.keys()) if (!members.has(id)) leader.progress.delete(id);
+  for (const id of members) {
+    if (!leader.progress.has(id)) leader.progress.set(id, newProgress(host.log.lastIndex(), leader.ticksAsLeader));
+  }
+  if (leader.transfer !== null && !host.log.membership.isVoter(leader.transfer.to)) leader.transfer = null;
+  leader.sendPending = true;
+}
+
+/**
+ * Thesis §4.2.2: a leader removed from the voters keeps replicating until the configuration that
+ * removed it commits (counting only the new voters), then steps down. True once that happened.
+ */
+export function removedAndCommitted(host: ReplicationHost): boolean {
+  const { log, config } = host;
+  return !log.membership.isVoter(config.id) && log.commitIndex() >= log.membership.latestIndex();
+}
+
+/**
+ * The voter best placed to take over from a leader stepping down: one holding the leader's whole
+ * log (so it wins at once on TimeoutNow), or null when none does yet (an election timeout then).
+ */
+export function successorOf(host: ReplicationHost, leader: LeaderRole): NodeId | null {
+  for (const id of host.voters()) {
+    if (id !== host.config.id && (leader.progress.get(id)?.flow.matchIndex ?? 0) >= host.log.lastIndex()) return id;
+  }
+  return null;
+}
