@@ -174,21 +174,16 @@ function healthServing(client: grpc.Client): Promise<boolean> {
 }
 
 /**
- * The `raftex` command to time: RAFTEX_CMD, else the CLI bundled with esbuild (what a build
- * gives: plain JS, no on-the-fly TypeScript), else tsx on the sources.
+ * The `raftex` command to time: RAFTEX_CMD, else the package's bin (`node bin/raftex.js`, the
+ * tsc build that `npm install` makes: what `npx raftex node` runs), else tsx on the sources.
  */
 async function raftexCommand(): Promise<{ command: string[]; how: string }> {
   const explicit = process.env['RAFTEX_CMD'];
   if (explicit !== undefined) return { command: explicit.split(' '), how: explicit };
-  try {
-    const esbuild = await import('esbuild');
-    // Inside the repo, so the bundle's bare imports resolve from node_modules and it finds proto/.
-    const outfile = join(repoRoot, 'node_modules/.cache/raftex-bench/raftex.mjs');
-    await esbuild.build({ entryPoints: [join(repoRoot, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile, logLevel: 'error' });
-    return { command: [process.execPath, outfile], how: 'esbuild bundle of src/cli/main.ts' };
-  } catch {
-    return { command: [process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli/main.ts')], how: 'tsx src/cli/main.ts' };
+  if (existsSync(join(repoRoot, 'dist/src/cli/main.js'))) {
+    return { command: [process.execPath, join(repoRoot, 'bin/raftex.js')], how: 'node bin/raftex.js, the built package bin' };
   }
+  return { command: [process.execPath, '--import', 'tsx', join(repoRoot, 'src/cli/main.ts')], how: 'tsx src/cli/main.ts (no build found)' };
 }
 
 async function restart(dataDir: string): Promise<number> {

@@ -454,6 +454,11 @@ export class ExchangeNode implements ExchangeNodeApi {
     if (membership === prev || (prev !== null && sameMembership(membership, prev))) return;
     this.lastMembership = membership;
     const { peers, unreachable } = this.directory.peers(membership);
+    // A member this change removed keeps its client until the next change: the leader goes on
+    // replicating to it until it is told its removal committed (the core's pruneDeparted).
+    if (prev !== null) {
+      for (const [id, address] of this.directory.peers(prev).peers) if (!isMember(membership, id) && !peers.has(id)) peers.set(id, address);
+    }
     const self = this.nodeId;
     this.options.logger.info({ voters: voterIds(membership), learners: learnerIds(membership) }, 'membership changed');
     if (unreachable.length > 0) {

@@ -3,7 +3,7 @@
  * be proposed, keeping one replication progress per member as configurations come and go, and
  * the step-down of a leader its own configuration no longer counts as a voter (thesis §4.2.2).
  */
-import { applyMembershipChange, type Membership, type MembershipChange, type MembershipChangeError } from './membership.js';
+import { applyMembershipChange, memberIds, type Membership, type MembershipChange, type MembershipChangeError } from './membership.js';
 import type { LeaderRole, ReplicationHost } from './leader-replication.js';
 import type { LogManager } from './log-manager.js';
 import { newProgress } from './progress.js';
@@ -33,17 +33,39 @@ export function checkChange(log: LogManager, leader: LeaderRole, change: Members
 /**
  * Makes the leader's progress map match the configuration in effect: a new member is probed from
  * the leader's last index + 1 (its rejection's hint then finds where its log ends, or a snapshot
- * catches it up), a removed one is forgotten, and a transfer to a node that is no longer a voter
- * is abandoned.
+ * catches it up), and a transfer to a node that is no longer a voter is abandoned. A member the
+ * latest, still uncommitted, change removed keeps its progress: the leader goes on replicating to
+ * it until it has been told that its removal committed (see pruneDeparted), so it learns it is out
+ * and stops campaigning instead of knocking on the cluster's door forever.
  */
 export function syncProgress(host: ReplicationHost, leader: LeaderRole): void {
-  const members = new Set<NodeId>(host.log.membership.othersThan(host.config.id));
-  for (const id of leader.progress.keys()) if (!members.has(id)) leader.progress.delete(id);
+  const { log, config } = host;
+  const members = new Set<NodeId>(log.membership.othersThan(config.id));
+  const latest = log.membership.latestIndex();
+  const departing = latest > log.commitIndex() ? memberIds(log.membership.at(latest - 1)) : [];
+  for (const id of leader.progress.keys()) if (!members.has(id) && !departing.includes(id)) leader.progress.delete(id);
   for (const id of members) {
-    if (!leader.progress.has(id)) leader.progress.set(id, newProgress(host.log.lastIndex(), leader.ticksAsLeader));
+    if (!leader.progress.has(id)) leader.progress.set(id, newProgress(log.lastIndex(), leader.ticksAsLeader));
   }
-  if (leader.transfer !== null && !host.log.membership.isVoter(leader.transfer.to)) leader.transfer = null;
+  if (leader.transfer !== null && !log.membership.isVoter(leader.transfer.to)) leader.transfer = null;
   leader.sendPending = true;
+}
+
+/**
+ * Forgets a removed member once its removal committed and it was sent that commit index, or once
+ * it has been silent for an election timeout (down: nothing more to tell it). Its acks never count
+ * towards a quorum meanwhile: every quorum is taken over the voters of the configuration in effect.
+ */
+export function pruneDeparted(host: ReplicationHost, leader: LeaderRole): void {
+  const { log, config } = host;
+  if (leader.progress.size === log.membership.othersThan(config.id).length) return;
+  const latest = log.membership.latestIndex();
+  if (log.commitIndex() < latest) return;
+  for (const [id, progress] of leader.progress) {
+    if (log.membership.isMember(id)) continue;
+    const silent = leader.ticksAsLeader - progress.lastResponseTick >= config.electionTicks;
+    if (progress.commitSent >= latest || silent) leader.progress.delete(id);
+  }
 }
 
 /**

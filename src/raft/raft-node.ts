@@ -22,7 +22,7 @@ import {
 import { LogManager } from './log-manager.js';
 import { startTransfer, tickTransfer, type TransferResult } from './leadership-transfer.js';
 import { encodeMembership, isVoter, type Membership, type MembershipChange } from './membership.js';
-import { checkChange, removedAndCommitted, successorOf, syncProgress } from './membership-changes.js';
+import { checkChange, pruneDeparted, removedAndCommitted, successorOf, syncProgress } from './membership-changes.js';
 import { isValidMessage } from './message-validation.js';
 import { ReadyBuilder } from './ready-builder.js';
 import { acceptAppend } from './follower-replication.js';
@@ -264,6 +264,7 @@ export class RaftNode {
       // Batching: proposals since the last Ready go out together, one append per follower window.
       if (role.sendPending) flushAppends(this.host, role);
       if (role.reads.needsRound(role.round)) broadcastHeartbeat(this.host, role);
+      pruneDeparted(this.host, role);
     }
     return this.output.build(this.log, this.currentHardState());
   }
@@ -336,9 +337,11 @@ export class RaftNode {
         return this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
       case 'timeoutNow':
         return this.role.kind === 'follower' && this.role.leaderId === message.from;
-      case 'requestVoteResponse':
       case 'appendEntriesResponse':
       case 'installSnapshotResponse':
+        // A member being removed: the leader still replicates to it until it learns the removal committed.
+        return this.role.kind === 'leader' && this.role.progress.has(message.from);
+      case 'requestVoteResponse':
         return false;
       default:
         return assertNever(message);

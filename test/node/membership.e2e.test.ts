@@ -204,6 +204,14 @@ describe('membership: grow 3 -> 5 and shrink back to 3 under writes', () => {
     await sleep(6 * electionTimeoutMs);
     expect(await agreedLeader(members)).toBe(finalLeader);
     expect((await status(node(finalLeader)))!.term).toBe(termBefore);
+    // Both removed nodes learned that their removal committed (the leader replicated it to them
+    // with its commit index before dropping them), so neither campaigns nor counts itself in.
+    for (const gone of [node(leaderId), other]) {
+      const s = (await status(gone))!;
+      expect(s.members.map((m) => m.id), `${gone.id} members`).not.toContain(gone.id);
+      expect([Role.ROLE_FOLLOWER, Role.ROLE_LEARNER], `${gone.id} role`).toContain(s.role);
+      expect(s.term, `${gone.id} term`).toBeLessThanOrEqual(termBefore);
+    }
     for (const gone of [node(leaderId), other]) await stopProc(gone, 'SIGTERM');
 
     // The remaining three apply the same entries and hash the same.

@@ -87,16 +87,38 @@ describe('membership changes', () => {
     expect(withoutMajority.ok && h.node('a').status().commitIndex < withoutMajority.index).toBe(true);
   });
 
-  it('removes a follower: it is dropped from replication and cannot disrupt the rest', () => {
+  it('removes a follower: it is told its removal committed, then dropped, and stops campaigning', () => {
     const h = new Harness({ config: { preVote: false } });
     h.elect('a');
     h.propose('a', 5);
     const removed = change(h, 'a', { type: 'remove', id: 'c' });
     expect(voterIds(removed.membership)).toEqual(['a', 'b']);
     h.tick(2);
-    // In effect on append: a stopped replicating to c at once, so c never saw its removal.
+    // The leader replicated to c until c had the entry and its commit: c knows it is out.
+    expect(h.node('c').membership()).toEqual(removed.membership);
+    expect(h.node('c').status().commitIndex).toBeGreaterThanOrEqual(removed.index);
     expect(h.node('a').status().followers.map((f) => f.id)).toEqual(['b']);
-    expect(h.node('b').membership()).toEqual(removed.membership);
+    const term = h.node('a').status().term;
+    h.tick(100);
+    // A removed node that knows it never campaigns: no term growth, the leader undisturbed.
+    expect(h.node('c').status()).toMatchObject({ role: 'follower', term });
+    expect(h.node('a').status()).toMatchObject({ role: 'leader', term });
+    h.propose('a', 3, 'y');
+    expect(h.node('b').status().commitIndex).toBe(h.node('a').status().lastLogIndex);
+    // c gets nothing after its removal.
+    expect(h.node('c').status().lastLogIndex).toBeLessThan(h.node('a').status().lastLogIndex);
+  });
+
+  it('removes a follower that is down: it never learns it, and its campaigns cannot disrupt the rest', () => {
+    const h = new Harness({ config: { preVote: false } });
+    h.elect('a');
+    h.propose('a', 5);
+    h.crash('c');
+    const removed = change(h, 'a', { type: 'remove', id: 'c' });
+    h.tick(40);
+    // Silent for an election timeout: the leader forgot it.
+    expect(h.node('a').status().followers.map((f) => f.id)).toEqual(['b']);
+    h.restart('c');
     expect(voterIds(h.node('c').membership())).toEqual(['a', 'b', 'c']);
     const term = h.node('a').status().term;
     // c times out and campaigns with ever higher terms; a and b drop its requests (c is not a
@@ -105,10 +127,7 @@ describe('membership changes', () => {
     expect(h.node('c').status().term).toBeGreaterThan(term);
     expect(h.node('a').status()).toMatchObject({ role: 'leader', term });
     expect(h.node('b').status()).toMatchObject({ role: 'follower', term, leaderId: 'a' });
-    // The two voters left commit on their own.
-    h.crash('c');
-    h.propose('a', 3, 'y');
-    expect(h.node('b').status().commitIndex).toBe(h.node('a').status().lastLogIndex);
+    expect(h.node('b').membership()).toEqual(removed.membership);
   });
 
   it('removes the leader: it leads until the change commits, then steps down and a voter takes over', () => {
