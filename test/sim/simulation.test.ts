@@ -1,6 +1,7 @@
 /**
- * The deterministic cluster simulation in `npm test`: >= 200 seeds of 3 nodes and some of 5,
- * every invariant checked after every step, liveness demanded after the faults stop.
+ * The deterministic cluster simulation in `npm test`: 2,000 seeds of 3 nodes and 400 of 5, with
+ * crashes, partitions, snapshots, InstallSnapshot and membership changes in the mix; every
+ * invariant checked after every step, liveness demanded after the faults stop.
  * Replay one seed: `SIM_SEED=123 npx vitest run test/sim/simulation.test.ts` (SEED= works too)
  * (or `npm run sim -- --seeds 1 --start 123 --verbose` for its trace).
  */
@@ -12,9 +13,11 @@ import { formatFailure, runSeed, type SeedResult } from './sim-run.js';
 import type { Scenario } from './sim-scenario.js';
 import type { SimRaftNode } from './sim-types.js';
 
-/** Seeds per configuration in `npm test`; the CLI runs thousands. */
-const seeds3 = 200;
-const seeds5 = 40;
+/** Seeds per configuration in `npm test` (issue 7 asks for >= 2,000 with membership changes). */
+const seeds3 = 2_000;
+const seeds5 = 400;
+/** A seed of 600 ticks takes ~10 ms; a slow CI box gets ample room. */
+const simTimeoutMs = 300_000;
 /** Fault-phase ticks per seed in `npm test` (the CLI default is longer). */
 const testSteps = 600;
 
@@ -46,7 +49,7 @@ describe('cluster simulation', () => {
           expect(total(key), `no ${key} in ${results.length} seeds`).toBeGreaterThan(0);
         }
       }
-    });
+    }, simTimeoutMs);
   }
 
   it('is deterministic: one seed, one trace', () => {
