@@ -2,7 +2,7 @@
 # npm run bench:cluster — raftex (3 nodes, fsync on) and etcd (3 members) on this machine, in the
 # same run, through the same closed-loop load generator (../shared/bench/etcd/load.mjs), at
 # concurrency 1, 16, 64 and 256; then the raftex/etcd ratio per concurrency.
-# Needs etcd-server (apt-get install -y etcd-server). Knobs: REPEAT, RUN_SECONDS, CONCURRENCIES;
+# Needs etcd-server and etcd-client (apt-get install -y etcd-server etcd-client). Knobs: REPEAT, RUN_SECONDS, CONCURRENCIES;
 # RAFTEX_ROOT (bench a tree built elsewhere, skip the build), RAFTEX_BENCH_BASE_PORT (default 7101),
 # RAFTEX_NODE_FLAGS (V8 flags of the nodes, see systems/raftex.sh).
 set -euo pipefail
@@ -10,6 +10,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${RAFTEX_SHARED:-$ROOT/../shared}
 OUT=${1:-/tmp/raftex-bench-cluster-$(date -u +%Y%m%dT%H%M%SZ)}
 command -v etcd >/dev/null || { echo "bench:cluster needs etcd: apt-get install -y etcd-server" >&2; exit 1; }
+# The etcd cluster script waits for health with etcdctl; without it etcd never "becomes healthy".
+command -v etcdctl >/dev/null || { echo "bench:cluster needs etcdctl: apt-get install -y etcd-client" >&2; exit 1; }
 # Benchmark the code as it is now, not a stale dist/. RAFTEX_ROOT=<dir with bin/ and dist/> runs a
 # tree built elsewhere instead (then nothing is built). tsc emits even when it reports type errors,
 # so a tree mid-edit elsewhere still gets benchmarked; the warning says so.

@@ -7,13 +7,15 @@
 import { parseArgs } from 'node:util';
 import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ExchangeServiceClient, OrderType, Side, TimeInForce } from '../src/gen/raftex/v1/exchange.js';
+import { defaultTiming } from '../src/node/clock.js';
 import { ChaosCluster } from '../test/chaos/chaos-cluster.js';
 
 const { values } = parseArgs({ options: {
   trials: { type: 'string', default: '20' },
   nodes: { type: 'string', default: '3' },
-  'election-timeout-ms': { type: 'string', default: '300' },
-  'heartbeat-ms': { type: 'string', default: '50' },
+  // The node's defaults unless given: the figure printed is what `raftex node` does out of the box.
+  'election-timeout-ms': { type: 'string', default: String(defaultTiming.electionTimeoutMs) },
+  'heartbeat-ms': { type: 'string', default: String(defaultTiming.heartbeatMs) },
 } });
 const trials = Number(values.trials);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -79,12 +81,14 @@ try {
     if (!leader) { t--; continue; }
     firstAckAfterKill = Infinity;
     killedAt = performance.now();
+    const killedAtEpochMs = Date.now();
     cluster.kill(leader);
     while (firstAckAfterKill === Infinity) await sleep(1);
     const ms = firstAckAfterKill - killedAt;
     killedAt = Infinity;
     times.push(ms);
-    console.error(`trial ${t + 1}: killed ${leader.id}, next ack after ${ms.toFixed(1)} ms`);
+    // The epoch time lines the trial up with the nodes' pino logs (role changes carry `time`).
+    console.error(`trial ${t + 1}: killed ${leader.id} at ${killedAtEpochMs}, next ack after ${ms.toFixed(1)} ms`);
     cluster.spawnNode(leader);
     await awaitCaughtUp();
   }

@@ -26,27 +26,56 @@ const tifCodes: readonly TimeInForce[] = ['gtc', 'ioc', 'fok'];
 const utf8 = new TextEncoder();
 const utf8Strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
+/**
+ * Longest encoded command: version, tag, three enum bytes, a price flag and at most four strings
+ * of codecStringBytesMax bytes behind a two-byte length.
+ */
+const encodedBytesMax = 6 + 4 * (2 + codecStringBytesMax);
+
+/**
+ * Writes into one reused scratch buffer and copies the result out: no per-byte array pushes and,
+ * for ASCII strings (every id and decimal validation lets through), no TextEncoder allocation.
+ * encodeCommand runs once per write on the leader. Not reentrant, and it never needs to be:
+ * encoding is synchronous.
+ */
 class Writer {
-  private readonly bytes: number[] = [];
+  private static readonly scratch = new Uint8Array(encodedBytesMax);
+  private readonly bytes = Writer.scratch;
+  private pos = 0;
 
   byte(b: number): void {
-    this.bytes.push(b);
+    this.bytes[this.pos++] = b;
   }
 
   string(s: string): void {
+    const n = s.length;
+    let ascii = n <= codecStringBytesMax;
+    for (let i = 0; ascii && i < n; i++) if (s.charCodeAt(i) >= 0x80) ascii = false;
+    if (ascii) {
+      this.length(n);
+      const bytes = this.bytes;
+      let pos = this.pos;
+      for (let i = 0; i < n; i++) bytes[pos++] = s.charCodeAt(i);
+      this.pos = pos;
+      return;
+    }
     const b = utf8.encode(s);
     if (b.length > codecStringBytesMax) throw new RangeError(`codec: string field longer than ${codecStringBytesMax} bytes`);
-    let n = b.length;
+    this.length(b.length);
+    this.bytes.set(b, this.pos);
+    this.pos += b.length;
+  }
+
+  private length(n: number): void {
     while (n >= 0x80) {
-      this.bytes.push((n & 0x7f) | 0x80);
+      this.bytes[this.pos++] = (n & 0x7f) | 0x80;
       n >>>= 7;
     }
-    this.bytes.push(n);
-    for (const x of b) this.bytes.push(x);
+    this.bytes[this.pos++] = n;
   }
 
   finish(): Uint8Array {
-    return Uint8Array.from(this.bytes);
+    return this.bytes.slice(0, this.pos);
   }
 }
 

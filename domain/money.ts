@@ -4,8 +4,8 @@
  * The engine never holds money or quantity in a float: a price is an integer count of ticks, a
  * quantity an integer count of lots, a balance an integer count of the asset's unit (cents for
  * USD). These helpers do the string <-> integer step with string arithmetic only (the hot path
- * of `apply`); the edge (`validateCommand`, config compilation) uses decimal.js and the tests
- * check the two agree.
+ * of `apply` and of `validateCommand`); config compilation uses decimal.js, and the tests check
+ * the string code against decimal.js.
  */
 import { Decimal as DecimalJs } from 'decimal.js';
 
@@ -120,7 +120,7 @@ export function compileStep(text: string, what: string): Step {
 
 /**
  * `s` as an integer count of `step`s, or why not. Zero converts to 0. This is the hot-path
- * parser used by `apply`; `countStepsWithDecimal` is the decimal.js edge twin.
+ * parser used by `apply` and by `validateCommand`; `countStepsWithDecimal` is its decimal.js twin.
  */
 export function countSteps(s: string, step: Step): number | ParseFailure {
   const scaled = parseScaled(s, step.scale);
@@ -129,7 +129,7 @@ export function countSteps(s: string, step: Step): number | ParseFailure {
   return scaled / step.units;
 }
 
-/** The decimal.js twin of `countSteps`, used at the edge (validation) and in tests. */
+/** The decimal.js twin of `countSteps`, the reference the tests check it against. */
 export function countStepsWithDecimal(s: string, step: Step): number | ParseFailure {
   if (typeof s !== 'string' || s.length === 0 || s.length > decimalTextLengthMax) return 'malformed';
   if (!plainDecimalPattern.test(s)) return 'malformed';

@@ -81,15 +81,20 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
     call: ServerUnaryCall<RequestOf<M>, ResponseOf<M>>,
     method: M,
     local: (deadlineMs: number) => Promise<ResponseOf<M>>,
+    /** The caller already tried `local` once and got this. */
+    firstRefusal: NotLeaderError | null = null,
   ): Promise<ResponseOf<M>> {
     const deadlineMs = deadlineOf(call);
     const hops = forwardHops(call.metadata.get(forwardedMetadataKey));
     const mayForward = hops < forwardHopsMax;
     const giveUpAt = Math.min(deadlineMs, now() + leaderWaitMs);
+    let refusal = firstRefusal;
     for (;;) {
       try {
+        if (refusal !== null) throw refusal;
         return await local(deadlineMs);
       } catch (e) {
+        refusal = null;
         if (!(e instanceof NotLeaderError)) throw e;
         const address = mayForward ? (e.leaderAddress ?? api.leaderAddress()) : null;
         if (address !== null) return forwarder.forward(address, method, call.request, deadlineMs, hops + 1);
@@ -105,27 +110,65 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
     }
   }
 
-  /** Validate at the edge, then submit on the leader; rejected replies become FAILED_PRECONDITION. */
+  // Debug tracing of write arrival and reply times (stderr), read once: env lookups are not free.
+  const trace = Boolean(process.env.RAFTEX_TRACE);
+  const traceLine = (what: string): void => {
+    process.stderr.write(`TRACE ${(performance.timeOrigin + performance.now()).toFixed(3)} ${what}\n`);
+  };
+
+  /**
+   * Validate at the edge, then submit on the leader; rejected replies become FAILED_PRECONDITION.
+   * Every order pays this path, so the leader's case is plain callbacks (one promise: the
+   * proposal's); only a NotLeaderError takes the general retry/forward loop of `withLeader`.
+   */
   function write<M extends UnaryMethod>(
     method: M,
     toRaw: (req: RequestOf<M>) => Mapped<RawCommand>,
     toResponse: (reply: AcceptedReply) => Mapped<ResponseOf<M>>,
   ): handleUnaryCall<RequestOf<M>, ResponseOf<M>> {
-    return unary(async (call) => {
-      if (process.env.RAFTEX_TRACE) process.stderr.write(`TRACE ${(performance.timeOrigin + performance.now()).toFixed(3)} rpc-in\n`);
-      const raw = toRaw(call.request);
-      if (!raw.ok) throw invalidArgument(raw.error);
-      const valid = validateCommand(raw.value, options.config);
-      if (!valid.ok) throw invalidArgument(valid.error);
-      return withLeader(call, method, async (deadlineMs) => {
-        const reply: Reply = await api.submit(valid.command, deadlineMs);
-        if (reply.kind === 'rejected') throw rejected(reply.reason, reply.message, reply.logIndex);
-        const response = toResponse(reply);
-        if (process.env.RAFTEX_TRACE) process.stderr.write(`TRACE ${(performance.timeOrigin + performance.now()).toFixed(3)} reply\n`);
-        if (!response.ok) throw new ApiStatusError(status.INTERNAL, response.error);
-        return response.value;
-      });
-    });
+    /** The applied reply as the call's response, or the status it maps to. */
+    const respond = (reply: Reply): ResponseOf<M> => {
+      if (reply.kind === 'rejected') throw rejected(reply.reason, reply.message, reply.logIndex);
+      const response = toResponse(reply);
+      if (trace) traceLine('reply');
+      if (!response.ok) throw new ApiStatusError(status.INTERNAL, response.error);
+      return response.value;
+    };
+    return (call, callback) => {
+      const fail = (e: unknown): void => callback(toServiceError(e));
+      const succeed = (response: ResponseOf<M>): void => callback(null, response);
+      let submitted: Promise<Reply>;
+      let local: (deadlineMs: number) => Promise<ResponseOf<M>>;
+      try {
+        if (trace) traceLine('rpc-in');
+        const raw = toRaw(call.request);
+        if (!raw.ok) throw invalidArgument(raw.error);
+        const valid = validateCommand(raw.value, options.config);
+        if (!valid.ok) throw invalidArgument(valid.error);
+        const command = valid.command;
+        local = (deadlineMs) => api.submit(command, deadlineMs).then(respond);
+        submitted = api.submit(command, deadlineOf(call));
+      } catch (e) {
+        fail(e);
+        return;
+      }
+      submitted.then(
+        (reply) => {
+          let response: ResponseOf<M>;
+          try {
+            response = respond(reply);
+          } catch (e) {
+            fail(e);
+            return;
+          }
+          succeed(response);
+        },
+        (e: unknown) => {
+          if (e instanceof NotLeaderError) withLeader(call, method, local, e).then(succeed, fail);
+          else fail(e);
+        },
+      );
+    };
   }
 
   /** Linearizable read through the node; forwarded to the leader if the node cannot serve it. */

@@ -26,7 +26,15 @@ export interface TickTiming {
   readonly electionTicks: number;
 }
 
-/** The documented defaults of `raftex node`. */
+/**
+ * The documented defaults of `raftex node`. A crashed leader is not waited out: its followers'
+ * connections to it drop and they campaign at once (RaftNode.leaderUnreachable), so
+ * `npm run bench:failover` needs no shorter timeout (p99 ~160 ms at these values). The timeout
+ * only matters when a leader goes silent without its connections dropping (partition, stall),
+ * and 150 ms was too short for that: under a saturating load (bench:cluster, 256 clients on 2
+ * cores) event-loop stalls of 150-300 ms (seen around snapshots) made followers depose a healthy
+ * leader about once a minute; none at 300 ms.
+ */
 export const defaultTiming: TimingOptions = { electionTimeoutMs: 300, heartbeatMs: 50 };
 
 /** Converts millisecond options into ticks; rejects settings Raft cannot work with. */
@@ -42,18 +50,55 @@ export function ticksFor(options: TimingOptions): TickTiming {
   return { tickMs, heartbeatTicks, electionTicks };
 }
 
-/** Calls `onTick` every `tickMs` until stopped. The handle is unref'd: a clock alone keeps no process alive. */
+/**
+ * Extra ticks one timer firing may deliver to catch up. setInterval re-arms from when its callback
+ * ran, so on a loaded box every late firing is lost time: ticks measured ~12% slow under the
+ * failover bench, stretching every election timeout by as much. Catching up at most this many
+ * extra ticks per firing keeps Raft time close to wall time without a burst of ticks after a
+ * stall (a burst, counted before the stalled I/O is read, could time out a follower whose
+ * heartbeats are waiting in the socket).
+ */
+export const tickCatchUpMax = 1;
+/**
+ * Ticks still owed beyond which the rest is forgiven: a long stall (GC, suspended process) is not
+ * counted as Raft time, as before; only steady lateness is.
+ */
+export const tickDebtMax = 5;
+
+/**
+ * Calls `onTick` about every `tickMs` until stopped, catching up on late firings within the limits
+ * above. The handle is unref'd: a clock alone keeps no process alive.
+ */
 export class Clock {
   private timer: ReturnType<typeof setInterval> | null = null;
+  private startedAt = 0;
+  /** Ticks delivered since start (including forgiven ones). */
+  private delivered = 0;
 
-  constructor(private readonly tickMs: number, private readonly onTick: () => void) {
+  constructor(
+    private readonly tickMs: number,
+    private readonly onTick: () => void,
+    /** Milliseconds, monotonic; injectable for tests. */
+    private readonly now: () => number = () => performance.now(),
+  ) {
     assert(tickMs >= 1, `tick must be >= 1 ms, got ${tickMs}`);
   }
 
   start(): void {
     assert(this.timer === null, 'clock already started');
-    this.timer = setInterval(this.onTick, this.tickMs);
+    this.startedAt = this.now();
+    this.delivered = 0;
+    this.timer = setInterval(() => this.fire(), this.tickMs);
     this.timer.unref();
+  }
+
+  /** One timer firing: at least one tick (as a plain interval would), more if we fell behind. */
+  fire(): void {
+    const due = Math.floor((this.now() - this.startedAt) / this.tickMs);
+    if (due - this.delivered > tickDebtMax) this.delivered = due - tickDebtMax;
+    const count = Math.max(1, Math.min(due - this.delivered, 1 + tickCatchUpMax));
+    this.delivered += count;
+    for (let i = 0; i < count && this.timer !== null; i++) this.onTick();
   }
 
   stop(): void {

@@ -27,7 +27,8 @@ export class CommittedStream {
 
   publish(entry: LogEntry): void {
     // A gap or a repeat would fork this replica's state from the others: crash instead.
-    assert(entry.index === this.last + 1, `committed entry ${entry.index} after ${this.last}`);
+    // `if` first: the message is only built when it fires (this runs for every entry).
+    if (entry.index !== this.last + 1) assert(false, `committed entry ${entry.index} after ${this.last}`);
     this.last = entry.index;
     this.subject.next(entry);
   }

@@ -391,7 +391,7 @@ export class ExchangeNode implements ExchangeNodeApi {
       // Synchronously folds the entry into the exchange, records its trades, sets lastResult.
       this.committed.publish(entry);
       const result = this.lastResult as { readonly index: LogIndex; readonly reply: Reply } | null;
-      assert(entry.type !== 'command' || this.stopped || result?.index === entry.index, `command entry ${entry.index} produced no reply`);
+      if (!(entry.type !== 'command' || this.stopped || result?.index === entry.index)) assert(false, `command entry ${entry.index} produced no reply`);
       this.appliedIndex = entry.index;
       this.appliedPoint = entry;
       this.proposals.applied(entry.index, entry.term, result?.reply);

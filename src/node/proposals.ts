@@ -38,7 +38,7 @@ export class Proposals<R> {
 
   /** Registers the entry just proposed at (index, term). */
   add(index: LogIndex, term: Term, deadlineMs: number): Promise<R> {
-    assert(!this.pending.has(index), `two proposals at index ${index}`);
+    if (this.pending.has(index)) assert(false, `two proposals at index ${index}`);
     return new Promise<R>((resolve, reject) => {
       this.pending.set(index, { term, deadlineMs, resolve, reject });
     });

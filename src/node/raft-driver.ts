@@ -51,6 +51,8 @@ export interface RaftCore {
   compact?(snapshot: SnapshotMeta, compactTo: LogIndex): void;
   /** Leadership transfer (absent on test fakes). */
   transferLeadership?(to: NodeId): TransferResult;
+  /** The connection to `peer` dropped (see RaftNode.leaderUnreachable; absent on test fakes). */
+  leaderUnreachable?(peer: NodeId): void;
   /** The configuration in effect: the latest config entry appended (absent on test fakes). */
   membership?(): Membership;
   /** The configuration in effect at `index` (snapshot metadata; absent on test fakes). */
@@ -206,6 +208,13 @@ export class RaftDriver {
 
   campaign(): void {
     this.core.campaign();
+    this.kick();
+  }
+
+  /** The transport lost its connection to `peer` (a crashed leader is replaced sooner). */
+  peerDisconnected(peer: NodeId): void {
+    if (this.stopped) return;
+    this.core.leaderUnreachable?.(peer);
     this.kick();
   }
 

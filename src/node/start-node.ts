@@ -5,8 +5,8 @@
  */
 import { randomInt } from 'node:crypto';
 import { pino, type Logger } from 'pino';
-import { filter, map, tap, type Observable } from 'rxjs';
-import { Exchange, decodeCommand, encodeCommand } from '../../domain/index.js';
+import { Observable } from 'rxjs';
+import { Exchange, decodeCommand, encodeCommand, type Command } from '../../domain/index.js';
 import { clusterServiceImpl } from '../api/cluster-service.js';
 import { exchangeServiceImpl } from '../api/exchange-service.js';
 import { LeaderForwarder } from '../api/leader-forwarder.js';
@@ -16,7 +16,7 @@ import { RaftNode, SeededRng, defaultRaftConfig } from '../raft/index.js';
 import { assert } from '../raft/assert.js';
 import type { LogEntry, NodeId } from '../raft/types.js';
 import { DiskStorage } from '../storage/index.js';
-import { ExchangeProjection } from '../exchange/exchange-projection.js';
+import { ExchangeProjection, type CommittedCommand } from '../exchange/exchange-projection.js';
 import { GrpcServer } from '../transport/grpc-server.js';
 import { PeerClients } from '../transport/peer-clients.js';
 import { Clock, defaultTiming, ticksFor, type TimingOptions } from './clock.js';
@@ -118,6 +118,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     selfId: id,
     loadSnapshot: () => storage.loadSnapshot(),
     logger: logger.child({ component: 'peers' }),
+    onDisconnected: (peer) => node?.driver.peerDisconnected(peer),
   });
   node = new ExchangeNode({
     selfId: id,
@@ -214,13 +215,26 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
  */
 export function projectExchange(entries$: Observable<LogEntry>, snapshot?: Uint8Array): NodeProjection {
   const exchange = snapshot === undefined ? new Exchange() : Exchange.restore(snapshot);
-  const commands$ = entries$.pipe(
-    tap((entry) => {
-      if (entry.type !== 'command') exchange.advanceTo(entry.index);
-    }),
-    filter((entry) => entry.type === 'command'),
-    map((entry) => ({ index: entry.index, timestampMs: entry.timestampMs, command: decodeCommand(entry.data) })),
-  );
+  // One hop per entry rather than a tap/filter/map chain: this runs for every entry on every node.
+  const commands$ = new Observable<CommittedCommand>((subscriber) => entries$.subscribe({
+    next: (entry) => {
+      if (entry.type !== 'command') {
+        exchange.advanceTo(entry.index);
+        return;
+      }
+      let command: Command;
+      try {
+        command = decodeCommand(entry.data);
+      } catch (error) {
+        // As an operator would: the projection errors and the node stops (corrupt entry).
+        subscriber.error(error);
+        return;
+      }
+      subscriber.next({ index: entry.index, timestampMs: entry.timestampMs, command });
+    },
+    error: (error: unknown) => subscriber.error(error),
+    complete: () => subscriber.complete(),
+  }));
   const projection = new ExchangeProjection(commands$, exchange);
   projection.connect();
   return projection;

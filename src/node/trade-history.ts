@@ -61,7 +61,7 @@ export class TradeHistory<T extends TradeLike> {
 
   /** Records the trades of one applied entry, in the order the domain produced them. */
   record(trade: T): void {
-    assert(trade.logIndex >= this.lastLogIndex, `trade at ${trade.logIndex} after ${this.lastLogIndex}`);
+    if (!(trade.logIndex >= this.lastLogIndex)) assert(false, `trade at ${trade.logIndex} after ${this.lastLogIndex}`);
     this.lastLogIndex = trade.logIndex;
     const recorded: Recorded<T> = { seq: ++this.seq, trade };
     this.items.push(recorded);

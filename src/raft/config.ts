@@ -51,6 +51,21 @@ export function defaultRaftConfig(id: NodeId, voters: readonly NodeId[]): RaftCo
   };
 }
 
+/**
+ * Check-quorum window, in minimum election timeouts: a leader steps down once a majority has not
+ * answered for this many times `electionTicks`. The contract asks for "within about an election
+ * timeout", so one. At a 150 ms timeout this was too tight under a saturating load on 2 cores
+ * (follower replies queue behind fsyncs and applies for longer, and a healthy leader stepped
+ * down every few seconds), one reason the default stays at 300 ms. Liveness only: reads are
+ * confirmed by a heartbeat round, not by a lease, and a deposed leader cannot commit.
+ */
+export const checkQuorumElectionTimeouts = 1;
+
+/** The check-quorum window in ticks (see checkQuorumElectionTimeouts). */
+export function checkQuorumTicks(config: RaftConfig): number {
+  return checkQuorumElectionTimeouts * config.electionTicks;
+}
+
 /** A configuration that breaks one of the required relations; thrown at construction. */
 export class RaftConfigError extends Error {
   override readonly name = 'RaftConfigError';

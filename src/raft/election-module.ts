@@ -13,8 +13,10 @@ export class ElectionModule {
    * granted a vote); on a candidate, since the campaign started.
    */
   private elapsedTicks = 0;
-  /** The current randomized timeout in [T, 2T). */
+  /** The current timeout: the drawn one, or less after `leaderLost`/`expireWithin`. */
   private timeoutTicks: number;
+  /** The randomized timeout in [T, 2T) drawn at the last reset. */
+  private drawnTicks: number;
 
   constructor(
     /** T, the minimum election timeout. */
@@ -22,7 +24,8 @@ export class ElectionModule {
     private readonly rng: Rng,
   ) {
     assert(electionTicks >= 1, 'electionTicks must be >= 1');
-    this.timeoutTicks = this.drawTimeout();
+    this.drawnTicks = this.drawTimeout();
+    this.timeoutTicks = this.drawnTicks;
   }
 
   private drawTimeout(): number {
@@ -34,12 +37,38 @@ export class ElectionModule {
   /** Restarts the timer with a freshly drawn timeout. */
   reset(): void {
     this.elapsedTicks = 0;
-    this.timeoutTicks = this.drawTimeout();
+    this.drawnTicks = this.drawTimeout();
+    this.timeoutTicks = this.drawnTicks;
+  }
+
+  /** Lets the current timeout fire at most `ticks` ticks from now (a split vote, see RaftNode.breakSplitVote). */
+  expireWithin(ticks: number): void {
+    this.timeoutTicks = Math.min(this.timeoutTicks, this.elapsedTicks + ticks);
+  }
+
+  /**
+   * The leader looks gone (its connection dropped): the lease ends now and the timeout fires
+   * within 1..`withinTicks` ticks, drawn so two followers that saw the same crash rarely start
+   * their campaigns in the same tick.
+   */
+  leaderLost(withinTicks: number): void {
+    this.elapsedTicks = Math.max(this.elapsedTicks, this.electionTicks);
+    this.timeoutTicks = Math.min(this.timeoutTicks, this.elapsedTicks + 1 + this.rng.nextInt(Math.max(1, withinTicks)));
   }
 
   /** Heard from the leader: restart the count, keeping the drawn timeout (no Rng draw per message). */
   heardFromLeader(): void {
     this.elapsedTicks = 0;
+    // The leader is alive after all (see leaderLost): back to the drawn timeout.
+    this.timeoutTicks = this.drawnTicks;
+  }
+
+  /**
+   * On a candidate, after `tick()`: true every `intervalTicks` ticks of the campaign, when it asks
+   * the voters that have not answered again (RaftNode.resendVoteRequests).
+   */
+  resendDue(intervalTicks: number): boolean {
+    return this.elapsedTicks > 0 && this.elapsedTicks % intervalTicks === 0;
   }
 
   /** Counts one tick; true when the randomized timeout has passed (the caller campaigns). */
@@ -50,8 +79,9 @@ export class ElectionModule {
 
   /**
    * The leader lease seen by a follower: it heard from a live leader less than the minimum
-   * election timeout ago, so no election can be legitimate yet (check-quorum guarantees a leader
-   * without a majority steps down within T).
+   * election timeout ago, so no election is needed yet (a leader without a majority steps down
+   * within the check-quorum window, config.ts; a vote ignored here is asked again, see
+   * RaftNode.resendVoteRequests).
    */
   withinLease(): boolean {
     return this.elapsedTicks < this.electionTicks;
@@ -76,6 +106,11 @@ export class VoteTally {
   record(from: NodeId, granted: boolean): void {
     if (!this.voters.includes(from) || this.votes.has(from)) return;
     this.votes.set(from, granted);
+  }
+
+  /** True once `from` answered this (pre-)election, either way. */
+  hasAnswered(from: NodeId): boolean {
+    return this.votes.has(from);
   }
 
   result(): VoteResult {

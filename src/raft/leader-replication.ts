@@ -4,7 +4,7 @@
  * commit rule of Figure 8, heartbeats with rounds, and check-quorum.
  */
 import { assert, assertNever } from './assert.js';
-import type { RaftConfig } from './config.js';
+import { checkQuorumTicks, type RaftConfig } from './config.js';
 import type { LogManager } from './log-manager.js';
 import {
   becomeProbe,
@@ -369,12 +369,13 @@ function flushOne(host: ReplicationHost, leader: LeaderRole, to: NodeId): void {
 
 /**
  * Check-quorum: true while a majority of voters (the leader included) answered within the last
- * election timeout. The leader steps down as soon as this turns false.
+ * check-quorum window (config.ts). The leader steps down as soon as this turns false.
  */
 export function hasActiveQuorum(host: ReplicationHost, leader: LeaderRole): boolean {
   const active = new Set<NodeId>([host.config.id]);
+  const window = checkQuorumTicks(host.config);
   for (const [id, progress] of leader.progress) {
-    if (leader.ticksAsLeader - progress.lastResponseTick < host.config.electionTicks) active.add(id);
+    if (leader.ticksAsLeader - progress.lastResponseTick < window) active.add(id);
   }
   return hasQuorum(host.voters(), active);
 }

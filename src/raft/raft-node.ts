@@ -26,7 +26,7 @@ import { checkChange, pruneDeparted, removedAndCommitted, successorOf, syncProgr
 import { isValidMessage } from './message-validation.js';
 import { ReadyBuilder } from './ready-builder.js';
 import { acceptAppend } from './follower-replication.js';
-import type { MembershipProposeResult, ProposeResult, RaftStatus, ReadIndexResult, Role } from './roles.js';
+import type { CandidateRole, MembershipProposeResult, ProposeResult, RaftStatus, ReadIndexResult, Role } from './roles.js';
 import type { Rng } from './rng.js';
 import type {
   AppendEntries,
@@ -58,6 +58,8 @@ export class RaftNode {
   private readonly host: ReplicationHost;
   /** The newest durable snapshot (saved locally or installed from the leader), or null. */
   private snapshotMeta: SnapshotMeta | null;
+  /** The (pre-)vote request of the current campaign, without its addressee (see resendVoteRequests). */
+  private campaignRequest: Omit<RequestVote, 'to'> | null = null;
 
   constructor(config: RaftConfig, storage: RaftStorage, rng: Rng) {
     validateRaftConfig(config);
@@ -94,9 +96,12 @@ export class RaftNode {
     const role = this.role;
     switch (role.kind) {
       case 'follower':
-      case 'candidate':
         // Learners, removed nodes and joiners never campaign: no configuration counts their vote.
         if (this.election.tick() && this.mayCampaign()) this.startCampaign();
+        break;
+      case 'candidate':
+        if (this.election.tick() && this.mayCampaign()) this.startCampaign();
+        else if (this.election.resendDue(this.config.heartbeatTicks)) this.resendVoteRequests(role);
         break;
       case 'leader':
         role.ticksAsLeader++;
@@ -242,6 +247,20 @@ export class RaftNode {
     if (!this.log.membership.isVoter(to)) return { ok: false, reason: 'unknownMember' };
     if (to !== this.config.id) startTransfer(this.host, role, to);
     return { ok: true };
+  }
+
+  /**
+   * The transport lost its connection to `peer`. If it is our leader it has probably crashed:
+   * our lease ends and we campaign within a heartbeat interval instead of an election timeout, so
+   * a crashed leader is replaced in a few round trips. Only with pre-vote: then a live leader whose
+   * connection merely blipped is not disturbed (its other followers, still in its lease, ignore
+   * our pre-vote, and its next AppendEntries makes us its follower again); without pre-vote an
+   * early campaign would bump the term and depose it. Timing only, like every timeout.
+   */
+  leaderUnreachable(peer: NodeId): void {
+    const role = this.role;
+    if (!this.config.preVote || role.kind !== 'follower' || role.leaderId !== peer) return;
+    this.election.leaderLost(this.config.heartbeatTicks);
   }
 
   /** Starts an election now (pre-vote first if configured). A leader, and a node that is not a voter, ignore it. */
@@ -456,7 +475,25 @@ export class RaftNode {
       preVote,
       ...(transfer ? { leadershipTransfer: true } : {}),
     };
+    this.campaignRequest = request;
     for (const to of voters) if (to !== this.config.id) this.output.send({ ...request, to });
+  }
+
+  /**
+   * Asks again the voters that have not answered this campaign. A voter still inside its leader
+   * lease ignores a (pre-)vote request rather than refusing it; its lease ends at most T after it
+   * last heard from the old leader, typically a few ticks after ours did. Without this the
+   * candidate would wait out a whole new randomized timeout [T, 2T) before asking again, which
+   * was most of the failover time after a leader crash. Re-asking is idempotent: a pre-vote
+   * commits nothing, a real vote is granted again only to the candidate it went to, and a
+   * voter's first answer is the one counted.
+   */
+  private resendVoteRequests(role: CandidateRole): void {
+    const request = this.campaignRequest;
+    if (request === null) return;
+    for (const to of this.log.membership.voters()) {
+      if (to !== this.config.id && !role.votes.hasAnswered(to)) this.output.send({ ...request, to });
+    }
   }
 
   /** Acts on a decided (pre-)election; returns true if the role changed. */
@@ -522,6 +559,27 @@ export class RaftNode {
       this.election.reset();
     }
     this.respondVote(message, granted);
+    if (!granted) this.breakSplitVote(message);
+  }
+
+  /**
+   * A split vote: another candidate asks for our term's vote, which we gave ourselves. With one
+   * voter down in a three-node cluster neither of us can win this term, and both would wait out a
+   * new randomized timeout [T, 2T) (the main tail of the failover bench). Exactly one of the two
+   * moves on soon, by a rule both sides evaluate alike: the one with the more up-to-date log, the
+   * smaller id on a tie. Its timer is cut to one heartbeat interval, not zero: the other voters may
+   * still elect the other candidate (all three alive), whose first AppendEntries then ends our
+   * campaign before we disturb it. If not, we campaign again (pre-vote first) and the other, a
+   * candidate outside any lease, grants us the next term. Timing only: every vote still obeys
+   * one-vote-per-term.
+   */
+  private breakSplitVote(message: RequestVote): void {
+    const role = this.role;
+    if (role.kind !== 'candidate' || role.preVote || message.preVote || message.term !== this.term) return;
+    if (message.leadershipTransfer === true || this.campaignRequest?.leadershipTransfer === true) return;
+    const theirsUpToDate = this.log.isUpToDate(message.lastLogIndex, message.lastLogTerm);
+    const tie = message.lastLogTerm === this.log.lastTerm() && message.lastLogIndex === this.log.lastIndex();
+    if (!theirsUpToDate || (tie && this.config.id < message.from)) this.election.expireWithin(this.config.heartbeatTicks);
   }
 
   private respondVote(message: RequestVote, granted: boolean): void {

@@ -322,7 +322,8 @@ export function timeoutNowFromWire(w: wire.TimeoutNowRequest): TimeoutNow {
 }
 
 export function entryToWire(e: LogEntry): wire.LogEntry {
-  assert(Number.isSafeInteger(e.timestampMs), `entry ${e.index}: timestampMs ${e.timestampMs} is not a safe integer`);
+  // `if` first: these run per field of every message, and the message is only built on failure.
+  if (!Number.isSafeInteger(e.timestampMs)) assert(false, `entry ${e.index}: timestampMs ${e.timestampMs} is not a safe integer`);
   return {
     index: encodeUint(e.index, 'entry.index'),
     term: encodeUint(e.term, 'entry.term'),
@@ -376,7 +377,7 @@ export function entryTypeFromWire(type: wire.EntryType): EntryType {
 }
 
 function encodeId(id: NodeId): string {
-  assert(nodeIdPattern.test(id), `node id ${JSON.stringify(id)} is not a valid node id`);
+  if (!nodeIdPattern.test(id)) assert(false, `node id ${JSON.stringify(id)} is not a valid node id`);
   return id;
 }
 
@@ -386,7 +387,7 @@ function decodeId(id: string, field: string): NodeId {
 }
 
 function encodeUint(value: number, field: string): number {
-  assert(Number.isSafeInteger(value) && value >= 0, `${field}: ${value} is not a non-negative safe integer`);
+  if (!(Number.isSafeInteger(value) && value >= 0)) assert(false, `${field}: ${value} is not a non-negative safe integer`);
   return value;
 }
 

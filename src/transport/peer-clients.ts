@@ -69,7 +69,18 @@ export interface PeerClientsOptions extends Partial<PeerClientsConfig> {
   /** Deadline of one whole snapshot transfer. */
   readonly snapshotDeadlineMs?: number;
   readonly logger?: TransportLogger;
+  /**
+   * The connection to a peer was up and dropped (its process died, or the link broke). The
+   * channels are kept connected for this: a follower learns at once that its leader is gone.
+   */
+  readonly onDisconnected?: (peer: NodeId) => void;
 }
+
+/**
+ * Idle timeout of the peer channels. grpc-js drops an idle channel's connection after 30 min by
+ * default, which a follower (it sends its leader nothing) would take for the leader going away.
+ */
+export const peerChannelIdleTimeoutMs = 24 * 60 * 60 * 1000;
 
 /** What happened to the messages sent to one peer (for status and tests). */
 export interface PeerCounters {
@@ -118,6 +129,7 @@ export class PeerClients {
   private readonly loadSnapshot: (() => Promise<SnapshotBytes | null>) | null;
   private readonly snapshotDeadlineMs: number;
   private readonly channelOptions: grpc.ChannelOptions;
+  private readonly onDisconnected: ((peer: NodeId) => void) | null;
 
   /**
    * @param peers the other members: id -> host:port this node sends to.
@@ -129,7 +141,8 @@ export class PeerClients {
     private readonly onMessage: (message: Message) => void,
     options: PeerClientsOptions = {},
   ) {
-    const { selfId, logger, loadSnapshot, snapshotDeadlineMs, ...config } = options;
+    const { selfId, logger, loadSnapshot, snapshotDeadlineMs, onDisconnected, ...config } = options;
+    this.onDisconnected = onDisconnected ?? null;
     this.loadSnapshot = loadSnapshot ?? null;
     this.snapshotDeadlineMs = snapshotDeadlineMs ?? snapshotTransferDeadlineMs;
     this.config = { ...defaultPeerClientsConfig, ...definedOnly(config) };
@@ -149,6 +162,7 @@ export class PeerClients {
       'grpc.use_local_subchannel_pool': 1,
       // Per-call channelz bookkeeping costs CPU on every AppendEntries; nothing reads it.
       'grpc.enable_channelz': 0,
+      'grpc.client_idle_timeout_ms': peerChannelIdleTimeoutMs,
     };
     for (const [id, address] of peers) this.addPeer(id, address);
   }
@@ -182,14 +196,29 @@ export class PeerClients {
     const client = new RaftServiceClient(address, grpc.credentials.createInsecure(), this.channelOptions);
     // Start connecting now so the first election does not pay the connection setup.
     client.getChannel().getConnectivityState(true);
-    this.peers.set(id, {
+    const peer: Peer = {
       id,
       address,
       client,
       inflight: new Set(),
       snapshotSending: false,
       counters: { sent: 0, droppedInflight: 0, failed: 0, delivered: 0, noReply: 0, badReplies: 0 },
-    });
+    };
+    this.peers.set(id, peer);
+    if (this.onDisconnected !== null) this.watchConnection(peer, grpc.connectivityState.IDLE);
+  }
+
+  /**
+   * Follows the channel's state for onDisconnected: READY -> anything else is a dropped
+   * connection. The channel is asked to reconnect each time (within its backoff), so a restarted
+   * peer is connected again before anything needs to be sent to it.
+   */
+  private watchConnection(peer: Peer, previous: grpc.connectivityState): void {
+    const channel = peer.client.getChannel();
+    const state = channel.getConnectivityState(true);
+    if (state === grpc.connectivityState.SHUTDOWN || this.closed || this.peers.get(peer.id) !== peer) return;
+    if (previous === grpc.connectivityState.READY && state !== grpc.connectivityState.READY) this.onDisconnected?.(peer.id);
+    channel.watchConnectivityState(state, Date.now() + peerChannelIdleTimeoutMs, () => this.watchConnection(peer, state));
   }
 
   private closePeer(peer: Peer): void {

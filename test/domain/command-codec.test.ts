@@ -60,4 +60,41 @@ describe('command codec', () => {
       }
     }
   });
+
+  it(`writes the documented layout: version, tag, enum bytes, varint length + UTF-8 strings (SEED=${seed})`, () => {
+    // The layout spelled out with TextEncoder, independent of the codec's ASCII fast paths.
+    const utf8 = new TextEncoder();
+    const str = (s: string): number[] => {
+      const b = [...utf8.encode(s)];
+      return b.length >= 0x80 ? [(b.length & 0x7f) | 0x80, b.length >> 7, ...b] : [b.length, ...b];
+    };
+    const rng = new SeededRng(seed);
+    const alphabet = ['a', 'Z', '0', '.', ':', '-', '_', 'é', '€', '😀'];
+    const text = (): string => Array.from({ length: rng.nextInt(rng.nextInt(4) === 0 ? 90 : 12) }, () => alphabet[rng.nextInt(rng.nextInt(3) === 0 ? alphabet.length : 7)]).join('');
+    for (let i = 0; i < 2000; i++) {
+      const [a, b, q, p] = [text(), text(), text(), text()];
+      const sides = ['buy', 'sell'] as const;
+      const types = ['limit', 'market'] as const;
+      const tifs = ['gtc', 'ioc', 'fok'] as const;
+      const [side, orderType, tif] = [rng.nextInt(2), rng.nextInt(2), rng.nextInt(3)];
+      const price = rng.nextInt(2) === 0 ? null : p;
+      const c: Command = { type: 'placeOrder', accountId: a, clientOrderId: b, symbol: 'AAPL', side: sides[side]!, orderType: types[orderType]!, timeInForce: tifs[tif]!, quantity: q, price };
+      const expected = [1, 3, ...str(a), ...str(b), ...str('AAPL'), side, orderType, tif, ...str(q), price === null ? 0 : 1, ...(price === null ? [] : str(price))];
+      const bytes = encodeCommand(c);
+      expect([...bytes], `SEED=${seed} iteration ${i}`).toEqual(expected);
+      expect(decodeCommand(bytes)).toEqual(c);
+      const d: Command = { type: 'deposit', accountId: a, asset: b, amount: q, requestId: p };
+      expect([...encodeCommand(d)]).toEqual([1, 1, ...str(a), ...str(b), ...str(q), ...str(p)]);
+      expect(decodeCommand(encodeCommand(d))).toEqual(d);
+    }
+  });
+
+  it('refuses a string field longer than 255 UTF-8 bytes, ASCII or not', () => {
+    const c = (id: string): Command => ({ type: 'cancelOrder', accountId: id, orderId: 'O1' });
+    expect(decodeCommand(encodeCommand(c('x'.repeat(255))))).toEqual(c('x'.repeat(255)));
+    expect(() => encodeCommand(c('x'.repeat(256)))).toThrow(RangeError);
+    expect(() => encodeCommand(c('é'.repeat(128)))).toThrow(RangeError);
+    // A failed encode leaves nothing behind for the next one.
+    expect(decodeCommand(encodeCommand(c('ok')))).toEqual(c('ok'));
+  });
 });

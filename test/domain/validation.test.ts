@@ -1,6 +1,9 @@
 /** Edge validation: what becomes INVALID_ARGUMENT before anything reaches the log. */
 import { describe, expect, it } from 'vitest';
 import { defaultExchangeConfig, validateCommand, type Command, type RawPlaceOrder } from '../../domain/index.js';
+import { compileStep, countStepsWithDecimal, Decimal } from '../../domain/money.js';
+import { canonicalPlainDecimal, comparePlainDecimals } from '../../domain/validate-command.js';
+import { SeededRng } from '../../src/raft/rng.js';
 
 type Raw = Command | ({ type: 'placeOrder' } & RawPlaceOrder);
 
@@ -124,5 +127,56 @@ describe('validateCommand: ids, names and order shape', () => {
     const config = { ...defaultExchangeConfig, assets: [{ asset: 'USD', unit: '0.0001' }], amountMax: '1000000', priceMax: '10000' };
     expect(validateCommand(deposit('1.0001'), config).ok).toBe(true);
     expect(validateCommand(deposit('1.0001')).ok).toBe(false);
+  });
+});
+
+describe('validateCommand: string decimals agree with decimal.js', () => {
+  const seed = Number(process.env.SEED ?? 7);
+  const rng = new SeededRng(seed);
+  const digits = (n: number): string => Array.from({ length: n }, () => (rng.nextInt(4) === 0 ? '0' : String(rng.nextInt(10)))).join('');
+  /** Plain decimals with leading/trailing zeros, short and long (up to the 40-character cap). */
+  const plain = (): string => {
+    const int = digits(1 + rng.nextInt(rng.nextInt(3) === 0 ? 20 : 4));
+    const frac = rng.nextInt(3) === 0 ? '' : `.${digits(1 + rng.nextInt(rng.nextInt(3) === 0 ? 18 : 3))}`;
+    return (int + frac).slice(0, 40).replace(/\.$/, '');
+  };
+
+  it(`canonical text and order equal decimal.js toFixed() and cmp() (SEED=${seed})`, () => {
+    for (let i = 0; i < 20_000; i++) {
+      const a = plain();
+      const b = rng.nextInt(4) === 0 ? a : plain();
+      const ca = canonicalPlainDecimal(a);
+      expect(ca, `SEED=${seed} ${a}`).toBe(new Decimal(a).toFixed());
+      expect(Math.sign(comparePlainDecimals(ca, canonicalPlainDecimal(b))), `SEED=${seed} ${a} vs ${b}`).toBe(new Decimal(a).cmp(b));
+    }
+  });
+
+  it(`accepts and refuses exactly what the decimal.js rules did (SEED=${seed})`, () => {
+    // A maximum of 9e13 cents leaves 16-digit amounts in cents below it: 'out of range'.
+    const assets = [{ asset: 'USD', unit: '0.01' }, { asset: 'XYZ', unit: '0.5' }];
+    const config = { ...defaultExchangeConfig, assets, amountMax: '90000000000000.5' };
+    const units = new Map(assets.map((a) => [a.asset, compileStep(a.unit, a.asset)]));
+    const seen = new Set<string>();
+    for (let i = 0; i < 20_000; i++) {
+      const amount = plain();
+      const asset = assets[rng.nextInt(assets.length)]!.asset;
+      // The decimal.js formulation the string code replaced.
+      const d = new Decimal(amount);
+      const steps = countStepsWithDecimal(amount, units.get(asset)!);
+      const expected = d.lte(0) ? 'greater than zero'
+        : d.gt(config.amountMax) ? 'exceeds the maximum'
+          : steps === 'notMultiple' ? 'multiple of'
+            : typeof steps !== 'number' ? 'out of range' : d.toFixed();
+      const v = validateCommand(deposit(amount, asset), config);
+      if (v.ok) {
+        seen.add('ok');
+        expect((v.command as Extract<Command, { type: 'deposit' }>).amount, `SEED=${seed} ${asset} ${amount}`).toBe(expected);
+      } else {
+        seen.add(expected);
+        expect(v.error, `SEED=${seed} ${asset} ${amount}`).toContain(expected);
+      }
+    }
+    // The generator reached every outcome.
+    expect([...seen].sort()).toEqual(['exceeds the maximum', 'greater than zero', 'multiple of', 'ok', 'out of range']);
   });
 });

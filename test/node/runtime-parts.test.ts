@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ticksFor } from '../../src/node/clock.js';
+import { Clock, defaultTiming, tickCatchUpMax, tickDebtMax, ticksFor } from '../../src/node/clock.js';
 import { DeadlineError, OverloadedError, UnavailableError } from '../../src/node/exchange-node-api.js';
 import { HealthGate } from '../../src/node/health.js';
 import { Proposals } from '../../src/node/proposals.js';
@@ -8,9 +8,35 @@ import { CommittedStream } from '../../src/node/committed-stream.js';
 
 describe('ticksFor', () => {
   it('maps the documented defaults to 10 ms ticks', () => {
-    expect(ticksFor({ electionTimeoutMs: 300, heartbeatMs: 50 })).toEqual({ tickMs: 10, heartbeatTicks: 5, electionTicks: 30 });
+    expect(ticksFor(defaultTiming)).toEqual({ tickMs: 10, heartbeatTicks: 5, electionTicks: 30 });
     expect(ticksFor({ electionTimeoutMs: 40, heartbeatMs: 5 })).toEqual({ tickMs: 5, heartbeatTicks: 1, electionTicks: 8 });
     expect(() => ticksFor({ electionTimeoutMs: 50, heartbeatMs: 50 })).toThrow(/2x/);
+  });
+});
+
+describe('Clock', () => {
+  it('delivers a tick per firing, catches up on lateness a little at a time, forgives long stalls', () => {
+    expect([tickCatchUpMax, tickDebtMax]).toEqual([1, 5]);
+    let now = 0;
+    let ticks = 0;
+    // A 1 s interval never fires by itself during the test: fire() is called by hand.
+    const clock = new Clock(1000, () => ticks++, () => now);
+    clock.start();
+    const fireAt = (t: number): number => {
+      now = t;
+      const before = ticks;
+      clock.fire();
+      return ticks - before;
+    };
+    try {
+      expect([fireAt(1000), fireAt(2500), fireAt(3900)]).toEqual([1, 1, 1]);
+      // Two firings' worth of lateness: two ticks, not one.
+      expect(fireAt(5200)).toBe(2);
+      // A 15 s stall: only tickDebtMax ticks are owed, paid at most two per firing.
+      expect([fireAt(20_000), fireAt(20_000), fireAt(20_000), fireAt(20_000)]).toEqual([2, 2, 1, 1]);
+    } finally {
+      clock.stop();
+    }
   });
 });
 

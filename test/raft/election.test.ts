@@ -3,6 +3,9 @@
  * a rejoining node that must not depose a healthy leader, and one vote per term across a crash.
  */
 import { describe, expect, it } from 'vitest';
+import { MemoryStorage, RaftNode, SeededRng, defaultRaftConfig } from '../../src/raft/index.js';
+import { checkQuorumElectionTimeouts } from '../../src/raft/config.js';
+import type { Message } from '../../src/raft/types.js';
 import { Harness } from './harness.js';
 
 const T = 10; // defaultRaftConfig electionTicks
@@ -51,7 +54,7 @@ describe('elections', () => {
     expect(h.applied(first).length).toBe(10);
   });
 
-  it('a leader cut off from the majority steps down within one election timeout', () => {
+  it('a leader cut off from the majority steps down within the check-quorum window (one election timeout)', () => {
     const h = new Harness({ seed: 3 });
     h.tickUntil(() => h.leader() !== null, 3 * T);
     const leader = h.leader()!;
@@ -63,8 +66,10 @@ describe('elections', () => {
     while (h.node(leader).status().role === 'leader') {
       h.tick(1, [leader]);
       ticks++;
-      expect(ticks).toBeLessThanOrEqual(T);
+      expect(ticks).toBeLessThanOrEqual(checkQuorumElectionTimeouts * T);
     }
+    // Not before: a loaded follower's late replies must not depose a healthy leader.
+    expect(ticks).toBeGreaterThanOrEqual((checkQuorumElectionTimeouts - 1) * T);
     console.log(`check-quorum: isolated leader stepped down after ${ticks} ticks (T = ${T})`);
     expect(h.node(leader).status().role).toBe('follower');
     expect(h.node(leader).propose(new Uint8Array([1]), 0)).toEqual({ ok: false, reason: 'notLeader', leaderId: null });
@@ -141,5 +146,62 @@ describe('elections', () => {
     expect(h.readies.get('c')!.at(-1)!.messages.find((m) => m.type === 'requestVoteResponse')).toMatchObject({
       voteGranted: true,
     });
+  });
+
+  it('a (pre-)candidate asks the voters that have not answered again every heartbeat interval', () => {
+    const config = { ...defaultRaftConfig('a', ['a', 'b', 'c']), electionTicks: 10, heartbeatTicks: 3 };
+    const storage = new MemoryStorage();
+    storage.setHardState({ term: 1, votedFor: null, commitIndex: 0 });
+    const node = new RaftNode(config, storage, new SeededRng(1));
+    const drain = (): Message[] => {
+      if (!node.hasReady()) return [];
+      const ready = node.ready();
+      node.advance(ready);
+      return [...ready.messages];
+    };
+    const votesAsked = (messages: Message[]) => messages.filter((m) => m.type === 'requestVote').map((m) => `${m.to}:${m.preVote}`).sort();
+    node.campaign();
+    expect(votesAsked(drain())).toEqual(['b:true', 'c:true']);
+    // b refuses (it still has a leader); c, inside its lease, stays silent.
+    node.step({ type: 'requestVoteResponse', from: 'b', to: 'a', term: 1, voteGranted: false, preVote: true });
+    node.tick();
+    node.tick();
+    expect(votesAsked(drain())).toEqual([]);
+    node.tick();
+    expect(votesAsked(drain())).toEqual(['c:true']);
+    // c's lease ended: it grants, the real vote goes out, and is asked again while unanswered.
+    node.step({ type: 'requestVoteResponse', from: 'c', to: 'a', term: 2, voteGranted: true, preVote: true });
+    expect(node.status()).toMatchObject({ role: 'candidate', preCandidate: false, term: 2 });
+    expect(votesAsked(drain())).toEqual(['b:false', 'c:false']);
+    node.step({ type: 'requestVoteResponse', from: 'c', to: 'a', term: 2, voteGranted: false, preVote: false });
+    for (let i = 0; i < 3; i++) node.tick();
+    expect(votesAsked(drain())).toEqual(['b:false']);
+  });
+
+  it('a lost connection to the leader starts the election within a heartbeat, not a timeout', () => {
+    const h = new Harness({ seed: 11 });
+    h.tickUntil(() => h.leader() !== null, 3 * T);
+    const first = h.leader()!;
+    const term = h.node(first).status().term;
+    h.crash(first);
+    for (const id of h.ids) if (id !== first) h.node(id).leaderUnreachable(first);
+    // Both followers campaign within heartbeatTicks (1) + 1 ticks; a tie is broken a heartbeat later.
+    const ticks = h.tickUntil(() => h.leader() !== null, T);
+    expect(ticks).toBeLessThanOrEqual(4);
+    expect(h.node(h.leader()!).status().term).toBeGreaterThan(term);
+  });
+
+  it('a lost connection to a live leader on one follower deposes nobody', () => {
+    const h = new Harness({ seed: 12 });
+    h.tickUntil(() => h.leader() !== null, 3 * T);
+    const leader = h.leader()!;
+    const term = h.node(leader).status().term;
+    const follower = h.ids.find((id) => id !== leader)!;
+    h.node(follower).leaderUnreachable(leader);
+    // Not our leader: ignored.
+    h.node(follower).leaderUnreachable(h.ids.find((id) => id !== leader && id !== follower)!);
+    h.tick(5 * T);
+    expect(h.leader()).toBe(leader);
+    for (const id of h.ids) expect(h.node(id).status()).toMatchObject({ term, leaderId: leader });
   });
 });

@@ -52,7 +52,7 @@ describe('replication', () => {
     const staleTerm = stale.ok ? stale.term : 0;
     expect(h.node(buddy).status().lastLogIndex).toBeGreaterThanOrEqual(staleIndex);
     // The majority elects a new leader once its lease runs out; the old leader steps down.
-    h.tickUntil(() => majority.some((id) => h.node(id).status().role === 'leader'), 4 * T);
+    h.tickUntil(() => majority.some((id) => h.node(id).status().role === 'leader') && h.node(oldLeader).status().role === 'follower', 4 * T);
     const newLeader = majority.find((id) => h.node(id).status().role === 'leader')!;
     expect(h.node(oldLeader).status().role).toBe('follower');
     h.propose(newLeader, 4, 'new');
