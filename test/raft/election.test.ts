@@ -54,7 +54,7 @@ describe('elections', () => {
     expect(h.applied(first).length).toBe(10);
   });
 
-  it('a leader cut off from the majority steps down within the check-quorum window (one election timeout)', () => {
+  it('a leader cut off from the majority steps down within the check-quorum window (two minimum election timeouts)', () => {
     const h = new Harness({ seed: 3 });
     h.tickUntil(() => h.leader() !== null, 3 * T);
     const leader = h.leader()!;
