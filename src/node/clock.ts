@@ -71,6 +71,8 @@ export const tickDebtMax = 5;
  */
 export class Clock {
   private timer: ReturnType<typeof setInterval> | null = null;
+  /** The tick scheduled for after the next poll phase (see start), or null. */
+  private pending: ReturnType<typeof setImmediate> | null = null;
   private startedAt = 0;
   /** Ticks delivered since start (including forgiven ones). */
   private delivered = 0;
@@ -88,7 +90,18 @@ export class Clock {
     assert(this.timer === null, 'clock already started');
     this.startedAt = this.now();
     this.delivered = 0;
-    this.timer = setInterval(() => this.fire(), this.tickMs);
+    // The tick runs in the check phase (setImmediate), after the poll phase: when the event loop
+    // was stalled, the timer is due at once, and ticking right then would count the stall against
+    // peers whose messages are already waiting in the sockets (a leader's check-quorum, a
+    // follower's election timer). Deferring to setImmediate lets those messages be read first.
+    this.timer = setInterval(() => {
+      if (this.pending !== null) return;
+      this.pending = setImmediate(() => {
+        this.pending = null;
+        if (this.timer !== null) this.fire();
+      });
+      this.pending.unref();
+    }, this.tickMs);
     this.timer.unref();
   }
 
@@ -103,7 +116,9 @@ export class Clock {
 
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
+    if (this.pending !== null) clearImmediate(this.pending);
     this.timer = null;
+    this.pending = null;
   }
 
   get running(): boolean {
