@@ -9,6 +9,7 @@ import {
   DeadlineError,
   NotLeaderError,
   OverloadedError,
+  TradeHistoryTrimmedError,
   UnavailableError,
 } from '../node/exchange-node-api.js';
 
@@ -17,6 +18,9 @@ export const statusMessageMax = 512;
 
 /** Trailer carrying the domain's machine-readable reject reason next to FAILED_PRECONDITION. */
 export const rejectReasonTrailer = 'raftex-reject-reason';
+
+/** Trailer next to OUT_OF_RANGE from StreamTrades: the first log index this node can replay. */
+export const resumeFromMetadataKey = 'raftex-resume-from-log-index';
 
 /**
  * A request failure already decided as a gRPC status. Thrown inside the service handlers and turned
@@ -97,6 +101,12 @@ function classify(e: unknown): { code: status; details: string; metadata: Metada
   }
   if (e instanceof OverloadedError) {
     return { code: status.RESOURCE_EXHAUSTED, details: clip(e.message || 'overloaded'), metadata: null };
+  }
+  if (e instanceof TradeHistoryTrimmedError) {
+    // The index is also trailing metadata, so a client need not parse the message to resume.
+    const metadata = new Metadata();
+    metadata.set(resumeFromMetadataKey, String(e.resumeFromLogIndex));
+    return { code: status.OUT_OF_RANGE, details: clip(e.message), metadata };
   }
   if (e instanceof AssertionError) return { code: status.INTERNAL, details: clip(`internal error: ${e.message}`), metadata: null };
   if (isGrpcStatusLike(e) && e.code !== status.OK) {

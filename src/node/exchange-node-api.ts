@@ -33,6 +33,9 @@ export class OverloadedError extends Error {
  */
 export class TradeHistoryTrimmedError extends Error {
   override readonly name = 'TradeHistoryTrimmedError';
+  constructor(message: string, readonly resumeFromLogIndex: LogIndex) {
+    super(message);
+  }
 }
 
 /** A committed membership change: the members after it (as GetStatus lists them) and its index. */

@@ -164,7 +164,7 @@ export class ExchangeNode implements ExchangeNodeApi {
     this.committed = new CommittedStream(startIndex);
     this.proposals = new Proposals<Reply>(limits.pendingProposalsMax);
     this.applied = new AppliedWaiters(startIndex, limits.pendingReadsMax);
-    this.tradeHistory = new TradeHistory<TradeView>(limits);
+    this.tradeHistory = new TradeHistory<TradeView>(limits, startIndex);
     this.health = new HealthGate(options.durable.commitIndex, () => {
       options.logger.info({ applied: this.appliedIndex }, 'node is serving');
       options.onServing?.();
@@ -417,7 +417,7 @@ export class ExchangeNode implements ExchangeNodeApi {
   /**
    * Ready.snapshot: save the leader's snapshot durably, then replace the exchange with it. The
    * old projection is torn down; applying resumes at meta.index + 1. Trades inside the snapshot
-   * are not in this node's trade history (it only ever holds a bounded recent window anyway).
+   * were never replayed here: the trade history restarts after it and ends its open streams.
    */
   private async installSnapshot(meta: SnapshotMeta): Promise<void> {
     const received = this.receivedSnapshot;
@@ -430,6 +430,7 @@ export class ExchangeNode implements ExchangeNodeApi {
     this.subscriptions = [];
     this.committed.complete();
     this.committed = new CommittedStream(meta.index);
+    this.tradeHistory.restartAfter(meta.index);
     this.projection = this.buildProjection(received.data);
     this.appliedIndex = meta.index;
     this.appliedPoint = { index: meta.index, term: meta.term, timestampMs: meta.timestampMs ?? 0 };

@@ -50,8 +50,37 @@ export class TradeHistory<T extends TradeLike> {
   private lastLogIndex: LogIndex = 0;
   private readonly live = new Set<Subscription<T>>();
 
-  constructor(private readonly limits: TradeHistoryLimits = defaultTradeHistoryLimits) {
+  /**
+   * `startAfter`: the log index this node's state starts from (its snapshot's). The trades at or
+   * before it were folded into the snapshot, not replayed here, so this node cannot serve them:
+   * a resume from there fails with TradeHistoryTrimmedError rather than silently skipping them.
+   */
+  constructor(private readonly limits: TradeHistoryLimits = defaultTradeHistoryLimits, startAfter: LogIndex = 0) {
     assert(limits.tradeHistoryMax >= 1 && limits.streamBufferMax >= 1 && limits.streamDrainBatchMax >= 1, 'trade history limits must be >= 1');
+    this.trimmedThrough = startAfter;
+    this.lastLogIndex = startAfter;
+  }
+
+  /** The first log index this node can replay trades from (a resume before it fails). */
+  get firstResumableIndex(): LogIndex {
+    return this.trimmedThrough + 1;
+  }
+
+  /**
+   * The node jumped to a snapshot at `index` (InstallSnapshot): the trades between its last
+   * applied entry and `index` were never replayed here. Every open stream would silently skip
+   * them, so each is ended with TradeHistoryTrimmedError (its client resumes on another node),
+   * and the retained history, no longer contiguous with what follows, is dropped.
+   */
+  restartAfter(index: LogIndex): void {
+    assert(index >= this.lastLogIndex, `snapshot at ${index} behind recorded trades at ${this.lastLogIndex}`);
+    const error = trimmedError(index + 1, 'this node installed a snapshot');
+    for (const subscription of [...this.live]) subscription.fail(error);
+    this.live.clear();
+    this.items = [];
+    this.head = 0;
+    this.trimmedThrough = index;
+    this.lastLogIndex = index;
   }
 
   /** Live subscribers (status, tests). */
@@ -76,7 +105,7 @@ export class TradeHistory<T extends TradeLike> {
   stream(symbol: string, fromLogIndex: LogIndex): Observable<T> {
     return new Observable<T>((subscriber) => {
       if (fromLogIndex > 0 && this.trimmedThrough >= fromLogIndex) {
-        subscriber.error(new TradeHistoryTrimmedError(`trades before log index ${this.trimmedThrough + 1} are no longer kept`));
+        subscriber.error(trimmedError(this.trimmedThrough + 1, 'older trades are no longer kept'));
         return undefined;
       }
       const seam = this.seq;
@@ -119,6 +148,14 @@ export class TradeHistory<T extends TradeLike> {
       this.head = 0;
     }
   }
+}
+
+/**
+ * The one wording clients (and the chaos checker) can rely on: "resume from log index N" names
+ * the first index this node can serve.
+ */
+function trimmedError(firstResumable: LogIndex, why: string): TradeHistoryTrimmedError {
+  return new TradeHistoryTrimmedError(`${why}; this node can resume from log index ${firstResumable}`, firstResumable);
 }
 
 /** One StreamTrades subscriber: history cursor, then a bounded live buffer. */
@@ -173,7 +210,7 @@ class Subscription<T extends TradeLike> {
     while (!this.closed && budget > 0 && this.cursor <= this.seam) {
       const recorded = this.history.at(this.cursor);
       if (recorded === undefined) {
-        this.fail(new TradeHistoryTrimmedError('trade history was trimmed while this stream replayed it'));
+        this.fail(trimmedError(this.history.firstResumableIndex, 'trade history was trimmed while this stream replayed it'));
         return;
       }
       this.cursor++;
@@ -189,7 +226,7 @@ class Subscription<T extends TradeLike> {
     if (!this.closed && (this.cursor <= this.seam || this.buffer.length > 0)) this.schedule();
   }
 
-  private fail(error: Error): void {
+  fail(error: Error): void {
     this.close();
     this.subscriber.error(error);
   }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Metadata, status } from '@grpc/grpc-js';
 import {
-  clip, invalidArgument, notFound, rejectReasonTrailer, rejected, statusMessageMax, toServiceError,
+  clip, invalidArgument, notFound, rejectReasonTrailer, rejected, resumeFromMetadataKey, statusMessageMax, toServiceError,
 } from '../../src/api/status-mapping.js';
-import { DeadlineError, NotLeaderError, OverloadedError, UnavailableError } from '../../src/node/exchange-node-api.js';
+import { DeadlineError, NotLeaderError, OverloadedError, TradeHistoryTrimmedError, UnavailableError } from '../../src/node/exchange-node-api.js';
 import { AssertionError } from '../../src/raft/assert.js';
 
 describe('toServiceError', () => {
@@ -27,6 +27,13 @@ describe('toServiceError', () => {
     expect(e.code).toBe(status.FAILED_PRECONDITION);
     expect(e.details).toBe('insufficientFunds: needs 100 USD, has 5');
     expect(e.metadata?.get(rejectReasonTrailer)).toEqual(['insufficientFunds']);
+  });
+
+  it('a trimmed trade history is OUT_OF_RANGE with the index to resume from in a trailer', () => {
+    const e = toServiceError(new TradeHistoryTrimmedError('older trades are no longer kept; this node can resume from log index 42', 42));
+    expect(e.code).toBe(status.OUT_OF_RANGE);
+    expect(e.details).toMatch(/resume from log index 42/);
+    expect(e.metadata?.get(resumeFromMetadataKey)).toEqual(['42']);
   });
 
   it("relays a leader's status unchanged", () => {

@@ -3,7 +3,7 @@
  * applied twice, all nodes identical, cash and shares conserved, every trade stream gap- and
  * duplicate-free.
  */
-import { credentials, Metadata, type ServiceError } from '@grpc/grpc-js';
+import { credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 import { ExchangeServiceClient, OrderStatus, type GetPortfolioResponse, type Trade } from '../../src/gen/raftex/v1/exchange.js';
 import type { ChaosCluster } from './chaos-cluster.js';
 import type { ChaosHistory } from './chaos-history.js';
@@ -60,23 +60,52 @@ async function resendWithRetry(write: ChaosHistory['writes'][number]) {
   throw lastError;
 }
 
-/** Reads every committed trade from log index 1 up to `appliedIndex` on one node. */
-async function allTrades(address: string, appliedIndex: number): Promise<Trade[]> {
+interface TradeReplay {
+  readonly trades: Trade[];
+  /** The node refused the replay: the first log index it said it can resume from. */
+  readonly resumeFrom: number | null;
+}
+
+/** Reads every committed trade from `fromLogIndex` up to `appliedIndex` on one node. */
+async function tradesFrom(address: string, fromLogIndex: number, appliedIndex: number): Promise<TradeReplay> {
   const client = new ExchangeServiceClient(address, credentials.createInsecure());
   const trades: Trade[] = [];
+  let resumeFrom: number | null = null;
   await new Promise<void>((resolve) => {
-    const stream = client.streamTrades({ symbol: '', fromLogIndex: 1 });
+    const stream = client.streamTrades({ symbol: '', fromLogIndex });
     let timer = setTimeout(() => { stream.cancel(); }, 3000);
     stream.on('data', (t: Trade) => {
       trades.push(t);
       clearTimeout(timer);
       timer = setTimeout(() => stream.cancel(), t.logIndex >= appliedIndex ? 300 : 3000);
     });
-    stream.on('error', () => resolve());
+    stream.on('error', (e: ServiceError) => {
+      clearTimeout(timer);
+      const m = /resume from log index (\d+)/.exec(e.details ?? '');
+      if (e.code === status.OUT_OF_RANGE && m) resumeFrom = Number(m[1]);
+      resolve();
+    });
     stream.on('end', () => resolve());
   });
   client.close();
-  return trades.filter((t) => t.logIndex <= appliedIndex);
+  return { trades: trades.filter((t) => t.logIndex <= appliedIndex), resumeFrom };
+}
+
+/**
+ * The committed trade sequence as far back as any node can still replay it: nodes that restarted
+ * from a snapshot (or installed one) only keep trades after it and say so with OUT_OF_RANGE.
+ * Returns the trades and the log index they are complete from.
+ */
+async function committedTrades(cluster: ChaosCluster, appliedIndex: number): Promise<{ trades: Trade[]; from: number }> {
+  let earliest: { address: string; from: number } | null = null;
+  for (const node of cluster.nodes) {
+    const replay = await tradesFrom(node.address, 1, appliedIndex);
+    if (replay.resumeFrom === null) return { trades: replay.trades, from: 1 };
+    if (earliest === null || replay.resumeFrom < earliest.from) earliest = { address: node.address, from: replay.resumeFrom };
+  }
+  if (earliest === null) return { trades: [], from: 1 };
+  const replay = await tradesFrom(earliest.address, earliest.from, appliedIndex);
+  return { trades: replay.trades, from: earliest.from };
 }
 
 export async function checkHistory(cluster: ChaosCluster, history: ChaosHistory, followers: TradeFollower[]): Promise<Verdict> {
@@ -136,16 +165,27 @@ export async function checkHistory(cluster: ChaosCluster, history: ChaosHistory,
   client.close();
 
   // 4. Trade streams: each follower saw a prefix of the committed trade sequence, no gap, no dup.
-  const status = await cluster.status(cluster.nodes[0]!, 2000);
-  const truth = await allTrades(cluster.nodes[0]!.address, status?.lastApplied ?? 0);
-  const truthIds = truth.map((t) => t.tradeId);
+  //    Checked from the earliest log index some node can still replay (all of it unless every
+  //    node restarted from a snapshot since the first trades).
+  const first = await cluster.status(cluster.nodes[0]!, 2000);
+  const truth = await committedTrades(cluster, first?.lastApplied ?? 0);
+  if (truth.from > 1) verdict.problems.push(`note: trade streams checked from log index ${truth.from} (every node restarted from a snapshot since)`);
+  const truthIds = truth.trades.map((t) => t.tradeId);
   if (new Set(truthIds).size !== truthIds.length) problem('dup', 'the committed trade stream repeats a trade id');
+  // Before that index no node can replay the truth any more, but every follower started at log
+  // index 1, so their views of it must agree: each is a prefix of the longest.
+  const early = followers.map((f) => f.seen.filter((t) => t.logIndex < truth.from).map((t) => t.tradeId));
+  const longest = early.reduce((a, b) => (b.length > a.length ? b : a), [] as string[]);
+  early.forEach((ids, i) => {
+    const k = ids.findIndex((id, j) => id !== longest[j]);
+    if (k >= 0) problem('lost', `stream ${i}: trade #${k} is ${ids[k]}, another stream has ${longest[k]} there (gap or reorder)`);
+  });
   followers.forEach((f, i) => {
     if (f.duplicates > 0) problem('dup', `stream ${i}: ${f.duplicates} duplicate trades`);
-    const seen = f.seen.map((t) => t.tradeId);
+    const seen = f.seen.filter((t) => t.logIndex >= truth.from).map((t) => t.tradeId);
     for (let k = 0; k < seen.length; k++) {
       if (seen[k] !== truthIds[k]) {
-        problem('lost', `stream ${i}: trade #${k} is ${seen[k]}, committed sequence has ${truthIds[k]} (gap or reorder)`);
+        problem('lost', `stream ${i}: trade #${k} from log index ${truth.from} is ${seen[k]}, committed sequence has ${truthIds[k]} (gap or reorder)`);
         break;
       }
     }

@@ -9,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Command } from '../../domain/index.js';
+import { firstValueFrom } from 'rxjs';
+import { TradeHistoryTrimmedError } from '../../src/node/exchange-node-api.js';
 import { startNode, type RunningNode } from '../../src/node/start-node.js';
 import { freePorts, sleep } from '../support/cluster.js';
 
@@ -102,6 +104,12 @@ describe('a follower down across a compaction', () => {
     await until('the follower to catch up', () => follower.node.lastApplied === lead.node.lastApplied);
     expect(follower.node.snapshotter!.stats.installed).toBeGreaterThanOrEqual(1);
     expect(follower.node.status().stateHash).toBe(lead.node.status().stateHash);
+    // The trades inside the installed snapshot were never replayed on the follower: a resume from
+    // before it is refused with the index it can serve from, where the leader still has them all.
+    const refusal = await firstValueFrom(follower.node.trades('', 1)).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(TradeHistoryTrimmedError);
+    expect((refusal as TradeHistoryTrimmedError).resumeFromLogIndex).toBeGreaterThan(40);
+    expect((await firstValueFrom(lead.node.trades('', 1))).logIndex).toBeLessThan(40);
     const snaps = await readdir(join(root, followerId, 'snap'));
     expect(snaps.some((name) => name.endsWith('.snap'))).toBe(true);
 
@@ -111,5 +119,7 @@ describe('a follower down across a compaction', () => {
     const again = await start(followerId);
     await until('the restarted follower to catch up', () => again.node.lastApplied === lead.node.lastApplied);
     expect(again.node.status().stateHash).toBe(lead.node.status().stateHash);
+    const afterRestart = await firstValueFrom(again.node.trades('', 1)).catch((e: unknown) => e);
+    expect(afterRestart).toBeInstanceOf(TradeHistoryTrimmedError);
   }, 90_000);
 });

@@ -62,6 +62,36 @@ describe('TradeHistory', () => {
     expect(got.map((x) => x.id)).toEqual(['t3', 't4']);
   });
 
+  it('a node that started from a snapshot refuses a resume from inside it and names where it can resume', async () => {
+    const h = new TradeHistory<T>({ tradeHistoryMax: 100, streamBufferMax: 10, streamDrainBatchMax: 10 }, 50);
+    expect(h.firstResumableIndex).toBe(51);
+    await expect(firstValueFrom(h.stream('', 1))).rejects.toThrow(/resume from log index 51/);
+    await expect(firstValueFrom(h.stream('', 50))).rejects.toBeInstanceOf(TradeHistoryTrimmedError);
+    h.record(t(51, 't51'));
+    const got = await firstValueFrom(h.stream('', 51).pipe(take(1), toArray()));
+    expect(got.map((x) => x.id)).toEqual(['t51']);
+  });
+
+  it('installing a snapshot ends open streams instead of letting them skip the trades inside it', async () => {
+    const h = new TradeHistory<T>({ tradeHistoryMax: 100, streamBufferMax: 10, streamDrainBatchMax: 10 });
+    h.record(t(1, 't1'));
+    const seen: string[] = [];
+    let failure: unknown = null;
+    h.stream('', 1).subscribe({ next: (x) => seen.push(x.id), error: (e: unknown) => (failure = e) });
+    await tick();
+    expect(seen).toEqual(['t1']);
+    h.restartAfter(10);
+    h.record(t(11, 't11'));
+    await tick();
+    expect(seen).toEqual(['t1']);
+    expect(failure).toBeInstanceOf(TradeHistoryTrimmedError);
+    expect(String(failure)).toMatch(/resume from log index 11/);
+    expect(h.subscriberCount).toBe(0);
+    await expect(firstValueFrom(h.stream('', 1))).rejects.toBeInstanceOf(TradeHistoryTrimmedError);
+    const after = await firstValueFrom(h.stream('', 11).pipe(take(1), toArray()));
+    expect(after.map((x) => x.id)).toEqual(['t11']);
+  });
+
   it('delivers long histories in batches, in order', async () => {
     const h = new TradeHistory<T>({ tradeHistoryMax: 5000, streamBufferMax: 10, streamDrainBatchMax: 7 });
     for (let i = 1; i <= 1000; i++) h.record(t(i, `t${i}`));
