@@ -48,6 +48,8 @@ export const replayBookDepth = 1000;
 export const replyMismatchSampleMax = 10;
 /** Least time between progress-bar redraws, ms. */
 const progressIntervalMs = 100;
+/** Progress line interval when stderr is not a terminal (a file or a pipe). */
+const progressLogIntervalMs = 5_000;
 const progressBarWidth = 30;
 
 /** What the cluster part of a run measured. */
@@ -108,7 +110,7 @@ export function registerReplayCommand(program: CommanderCommand): void {
         const accounts: ReplayAccounts = { buyer: `${runId}.buyer`, seller: `${runId}.seller`, taker: `${runId}.taker` };
         const record: RecordedCommand[] = [];
         const summary = replayInProcess(messages, { symbol, orderbook, seedBook, runId, accounts, record });
-        const before = await client.call('getOrderBook', { symbol, depth: 1 });
+        const before = await retryingRead(() => client.call('getOrderBook', { symbol, depth: 1 }));
         if (before.bids.length > 0 || before.asks.length > 0) {
           console.error(`warning: the cluster's ${symbol} book is not empty before the run; the book comparison will likely fail`);
         }
@@ -184,21 +186,39 @@ class Window {
 /** A one-line progress bar on stderr, redrawn at most every `progressIntervalMs`. */
 class Progress {
   private lastDraw = 0;
+  /** A redrawn bar on a terminal; into a file or pipe, one line per interval (a log, not a mess of \r). */
+  private readonly tty = process.stderr.isTTY === true;
   constructor(private readonly label: string, private readonly total: number, private readonly started: number) {}
 
   update(done: number, force = false): void {
     const now = performance.now();
-    if (!force && now - this.lastDraw < progressIntervalMs) return;
+    if (!force && now - this.lastDraw < (this.tty ? progressIntervalMs : progressLogIntervalMs)) return;
     this.lastDraw = now;
     const frac = this.total === 0 ? 1 : done / this.total;
     const filled = Math.round(frac * progressBarWidth);
     const rate = now > this.started ? Math.round((done * 1000) / (now - this.started)) : 0;
-    process.stderr.write(`\r${this.label} [${'#'.repeat(filled)}${'.'.repeat(progressBarWidth - filled)}] ${done}/${this.total} requests, ${rate}/s `);
+    const text = `${this.label} [${'#'.repeat(filled)}${'.'.repeat(progressBarWidth - filled)}] ${done}/${this.total} requests, ${rate}/s`;
+    process.stderr.write(this.tty ? `\r${text} ` : `${text}\n`);
   }
 
   finish(done: number): void {
     this.update(done, true);
-    process.stderr.write('\n');
+    if (this.tty) process.stderr.write('\n');
+  }
+}
+
+/**
+ * Reads change nothing, so UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED (a follower
+ * between leaders, an overloaded node) are simply asked again, up to replayAttemptsMax times.
+ */
+async function retryingRead<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await read();
+    } catch (e) {
+      if (!isServiceError(e) || !isRetryable(e.code) || attempt >= replayAttemptsMax) throw e;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
   }
 }
 
@@ -383,7 +403,7 @@ export async function replayThroughCluster(client: NodeClient, record: readonly 
   progress.finish(done);
   if (failure !== null) throw failure;
 
-  const book = await client.call('getOrderBook', { symbol: o.symbol, depth: replayBookDepth });
+  const book = await retryingRead(() => client.call('getOrderBook', { symbol: o.symbol, depth: replayBookDepth }));
   const bookMatches = o.localBook !== null && levelsEqual(o.localBook.bids, book.bids) && levelsEqual(o.localBook.asks, book.asks);
   const cancelledAtEnd = o.keep ? 0 : await cancelRunOrders(client, o, send);
   const lastRowTopMatches = o.lastRow === undefined ? null : topOfBookMatches({ bids: book.bids, asks: book.asks }, o.lastRow);
@@ -402,7 +422,7 @@ async function cancelRunOrders(client: NodeClient, o: ClusterReplayOptions, send
   let cancelled = 0;
   let failure: unknown = null;
   for (const accountId of [o.accounts.buyer, o.accounts.seller, o.accounts.taker]) {
-    const open = await client.call('listOrders', { accountId });
+    const open = await retryingRead(() => client.call('listOrders', { accountId }));
     for (const order of open.orders) {
       await window.acquire();
       void send({ type: 'cancelOrder', accountId, orderId: order.orderId }).then(
