@@ -201,7 +201,7 @@ export function registerClientCommands(program: Command): void {
   program
     .command('trades')
     .description('follow committed trades (Ctrl-C to stop)')
-    .option('--symbol <symbol>', 'only this symbol (default: all)', '')
+    .option('--symbol <symbol>', 'only this symbol (empty: all)', '')
     .option('--from <index>', 'replay trades from this log index first (0 = live only)', parseNonNegativeInt, 0)
     .action((opts: { symbol: string; from: number }, cmd: Command) =>
       withClient(cmd, (client, g) => followTrades(client, g, opts.symbol, opts.from)));
@@ -233,10 +233,16 @@ function followTrades(client: NodeClient, g: ClientGlobals, symbol: string, from
         console.log(line(tradeHeaders));
       });
     }
+    let lastIndex = 0;
     stream.on('data', (t: Trade) => {
+      lastIndex = t.logIndex;
       console.log(g.json ? JSON.stringify(Trade.toJSON(t)) : line(tradeRow(t)));
     });
-    stream.on('error', (e: unknown) => done(e));
+    stream.on('error', (e: unknown) => {
+      // Say where to pick up: the same index again is safe (a repeat, never a gap).
+      if (!stopped) console.error(`trades: stream ended${lastIndex > 0 ? ` after log index ${lastIndex}; resume with --from ${lastIndex}` : ''} (on this or another node, --server)`);
+      done(e);
+    });
     stream.on('end', () => done(null));
   });
 }

@@ -131,7 +131,7 @@ async function runCluster(opts: { nodes: number; host: string; basePort: number;
   const poll = setInterval(() => {
     void Promise.all(members.map((m) => getStatus(m.client))).then((statuses) => {
       const leader = statuses.find((s) => s !== null && s.role === Role.ROLE_LEADER);
-      const text = leader ? `${leader.nodeId} leads (term ${leader.term})` : 'no leader';
+      const text = leader ? `${leader.nodeId} leads (term ${leader.term})` : 'waiting for a leader';
       if (text !== lastLeader) {
         lastLeader = text;
         const address = leader ? members.find((m) => m.id === leader.nodeId)?.address : undefined;

@@ -31,6 +31,11 @@ export function registerTransferLeaderCommand(program: Command): void {
         const g = clientGlobals(cmd);
         const self = await client.status();
         if (self.leaderId === '') throw new Error('no leader known right now; retry in a moment');
+        if (id !== undefined && id === self.leaderId) {
+          if (g.json) console.log(JSON.stringify({ from: self.leaderId, leaderId: self.leaderId, term: self.term }));
+          else console.log(`${id} is already the leader (term ${self.term})`);
+          return;
+        }
         const leaderAddress = self.leaderId === self.nodeId
           ? client.address
           : self.members.find((m) => m.id === self.leaderId)?.address;

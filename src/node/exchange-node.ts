@@ -323,6 +323,9 @@ export class ExchangeNode implements ExchangeNodeApi {
 
   async read<T>(read: (exchange: Exchange) => T, deadlineMs: number): Promise<{ value: T; appliedIndex: LogIndex }> {
     if (this.stopped) throw new UnavailableError('node is shutting down');
+    // Removed (or not yet added): no leader will ever count this node, so a read point from the
+    // leader would never be applied here. Hand the read to the leader instead (the API forwards).
+    if (!isMember(this.driver.membership(), this.nodeId)) throw this.notLeader(this.driver.status().leaderId);
     const index = await this.reads.readPoint(deadlineMs);
     await this.applied.waitFor(index, deadlineMs);
     return { value: read(this.projection.exchange), appliedIndex: this.appliedIndex };
@@ -445,8 +448,8 @@ export class ExchangeNode implements ExchangeNodeApi {
 
   /**
    * The configuration after a Ready: when it changed, log it, tell the runtime the peers to keep
-   * clients for, and say so loudly if this node was removed (it keeps serving reads of what it
-   * has; the core never lets it campaign, so it cannot disturb the cluster).
+   * clients for, and say so loudly if this node was removed (it forwards reads and writes to the
+   * leader it last knew; the core never lets it campaign, so it cannot disturb the cluster).
    */
   private observeMembership(): void {
     const membership = this.driver.membership();
@@ -466,7 +469,7 @@ export class ExchangeNode implements ExchangeNodeApi {
       this.options.logger.warn({ members: unreachable }, 'no address for these members: restart this node with --peers entries for them');
     }
     if (prev !== null && isMember(prev, self) && !isMember(membership, self)) {
-      this.options.logger.warn({ voters: voterIds(membership) }, 'this node was removed from the cluster; it keeps serving reads of what it has but takes no part in Raft');
+      this.options.logger.warn({ voters: voterIds(membership) }, 'this node was removed from the cluster; it forwards requests to the leader it last knew but takes no part in Raft: stop it');
     }
     this.options.onMembership?.(membership, peers);
   }

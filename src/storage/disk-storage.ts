@@ -4,13 +4,15 @@
  * an in-memory copy of the log; writes are staged in memory and on their way to disk at once,
  * and are durable only when `sync()` resolves (the node runtime sends nothing before that).
  *
- * Layout of `dir`: `wal-<seq>.log` segments and `snap/snap-<index>-<term>.snap` snapshots.
+ * Layout of `dir`: `wal-<seq>.log` segments, `snap/snap-<index>-<term>.snap` snapshots and a
+ * `LOCK` file naming the process that has it open (dir-lock.ts).
  */
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assert } from '../raft/assert.js';
 import type { HardState, LogEntry, LogIndex, RaftStorage, RaftStorageWriter, SnapshotMeta, Term } from '../raft/types.js';
 import type { EntryLog } from './entry-log.js';
+import { lockDataDir, type DirLock } from './dir-lock.js';
 import { SnapshotStore, type Snapshot } from './snapshot-store.js';
 import type { StorageWarn } from './storage-warning.js';
 import { WalCorruptionError } from './wal-errors.js';
@@ -50,6 +52,7 @@ export class DiskStorage implements RaftStorage, RaftStorageWriter {
     private snapMeta: SnapshotMeta | null,
     private readonly wal: WalWriter,
     private readonly snapshots: SnapshotStore,
+    private readonly lock: DirLock,
   ) {}
 
   /**
@@ -57,8 +60,18 @@ export class DiskStorage implements RaftStorage, RaftStorageWriter {
    * tail, applies the newest snapshot. Throws WalCorruptionError when the log is damaged.
    */
   static async open(dir: string, options: DiskStorageOptions = {}): Promise<DiskStorage> {
-    const warn = options.warn ?? (() => undefined);
     await mkdir(dir, { recursive: true });
+    const lock = await lockDataDir(dir);
+    try {
+      return await DiskStorage.recover(dir, options, lock);
+    } catch (e) {
+      await lock.release();
+      throw e;
+    }
+  }
+
+  private static async recover(dir: string, options: DiskStorageOptions, lock: DirLock): Promise<DiskStorage> {
+    const warn = options.warn ?? (() => undefined);
     const snapshots = await SnapshotStore.open(join(dir, 'snap'), { kept: options.snapshotsKept, warn });
     const replay = await replayWal(dir, warn);
     const log = replay.log;
@@ -87,7 +100,7 @@ export class DiskStorage implements RaftStorage, RaftStorageWriter {
       durableIndex: log.last(),
       faults: options.faults,
     });
-    const storage = new DiskStorage(dir, log, replay.hardState, snap, wal, snapshots);
+    const storage = new DiskStorage(dir, log, replay.hardState, snap, wal, snapshots, lock);
     if (resetBySnapshot && snap !== null) {
       storage.stageSnapshotMarker(snap);
       await storage.sync();
@@ -215,8 +228,9 @@ export class DiskStorage implements RaftStorage, RaftStorageWriter {
   }
 
   /** Waits for an in-flight flush, then closes files. Unsynced writes are dropped. */
-  close(): Promise<void> {
-    return this.wal.close();
+  async close(): Promise<void> {
+    await this.wal.close();
+    await this.lock.release();
   }
 
   /**

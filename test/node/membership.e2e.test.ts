@@ -212,6 +212,13 @@ describe('membership: grow 3 -> 5 and shrink back to 3 under writes', () => {
       expect([Role.ROLE_FOLLOWER, Role.ROLE_LEARNER], `${gone.id} role`).toContain(s.role);
       expect(s.term, `${gone.id} term`).toBeLessThanOrEqual(termBefore);
     }
+    // A removed node no leader counts any more hands reads to the leader it knew: the answer is
+    // the cluster's, at once, rather than a wait for entries that will never reach it.
+    const { orders: leaderOrders } = await listOrders(node(finalLeader).exchange, 'trader', 10_000);
+    for (const gone of [node(leaderId), other]) {
+      const { orders } = await listOrders(gone.exchange, 'trader', 5_000);
+      expect(orders.map((o) => o.orderId).sort(), `${gone.id} forwards reads`).toEqual(leaderOrders.map((o) => o.orderId).sort());
+    }
     for (const gone of [node(leaderId), other]) await stopProc(gone, 'SIGTERM');
 
     // The remaining three apply the same entries and hash the same.
