@@ -18,7 +18,8 @@ export class DataDirInUseError extends Error {
   override readonly name = 'DataDirInUseError';
 
   constructor(readonly dir: string, readonly pid: number) {
-    super(`data directory ${dir} is in use by process ${pid} (stop it, or use another --data-dir)`);
+    super(`data directory ${dir} is in use by process ${pid}: stop it, or use another --data-dir `
+      + `(if ${pid} is not a raftex node, e.g. after a reboot reused the pid, delete ${dir}/${lockFileName})`);
   }
 }
 
