@@ -26,7 +26,7 @@ export interface ClientGlobals {
 /** Adds the global client options (`--server`, `--json`, `--timeout`) to the program. */
 export function addClientOptions(program: Command): void {
   program
-    .option('-s, --server <host:port>', 'node to talk to', defaultServer)
+    .option('-s, --server <host:port>', 'node to talk to; a comma-separated list uses the first that answers', defaultServer)
     .option('--json', 'print responses as JSON (one object per line)', false)
     .option('--timeout <ms>', 'deadline per call in ms', parseNonNegativeInt, defaultTimeoutMs);
 }
@@ -48,8 +48,9 @@ export function parseNonNegativeInt(value: string): number {
 /** Runs a verb against the node; reports a failure (code + message) and sets exit status 1. */
 export async function withClient(cmd: Command, body: (client: NodeClient, g: ClientGlobals) => Promise<void>): Promise<void> {
   const g = clientGlobals(cmd);
-  const client = new NodeClient(g.server, g.timeoutMs);
+  let client: NodeClient | null = null;
   try {
+    client = await connect(g);
     await body(client, g);
   } catch (e) {
     if (g.json && isServiceError(e)) {
@@ -59,8 +60,32 @@ export async function withClient(cmd: Command, body: (client: NodeClient, g: Cli
     }
     process.exitCode = 1;
   } finally {
-    client.close();
+    client?.close();
   }
+}
+
+/** How long `--server a,b,c` waits for each node's GetStatus before trying the next. */
+const serverProbeTimeoutMs = 1_000;
+
+/**
+ * The node to use. One address: that node, whatever state it is in (errors come from the verb).
+ * A list: the first whose GetStatus answers, so a script naming every member survives one down.
+ */
+async function connect(g: ClientGlobals): Promise<NodeClient> {
+  const servers = g.server.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (servers.length <= 1) return new NodeClient(servers[0] ?? defaultServer, g.timeoutMs);
+  let lastError: unknown = null;
+  for (const address of servers) {
+    const candidate = new NodeClient(address, g.timeoutMs);
+    try {
+      await candidate.status(Math.min(serverProbeTimeoutMs, g.timeoutMs));
+      return candidate;
+    } catch (e) {
+      lastError = e;
+      candidate.close();
+    }
+  }
+  throw lastError;
 }
 
 /** Prints `json` for scripts or `human` for people. */

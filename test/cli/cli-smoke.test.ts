@@ -38,12 +38,16 @@ describe('raftex CLI', () => {
     expect(res.logIndex).toBe(1);
     expect(res.requestId).toBe('cli-1');
 
-    const [poor, malformed, table, status] = await Promise.all([
+    const [poor, malformed, table, status, failover] = await Promise.all([
       raftex('buy', 'alice', 'AAPL', '10', '100', '--server', follower),
       raftex('deposit', 'bob', 'USD', '1e3', '--server', leader),
       raftex('portfolio', 'alice', '--server', leader),
       raftex('status', '--server', follower),
+      // Nothing listens on port 1: a list moves on to the next node.
+      raftex('portfolio', 'alice', '--json', '--server', `127.0.0.1:1,${follower}`),
     ]);
+    expect(failover.code, failover.stderr).toBe(0);
+    expect(JSON.parse(failover.stdout)).toMatchObject({ accountId: 'alice' });
     expect(poor.code).toBe(1);
     expect(poor.stderr).toMatch(/^error: FAILED_PRECONDITION: insufficientFunds/);
     expect(malformed.code).toBe(1);
