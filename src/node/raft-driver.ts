@@ -90,6 +90,16 @@ export interface DriverHooks {
  */
 export const inboundRequestsMax = 4096;
 
+/**
+ * Pipelined AppendEntries travel as separate gRPC calls, so a later (smaller) one can overtake an
+ * earlier one and arrive past the end of this follower's log. Stepped at once it would be
+ * rejected and reset the leader's pipeline (a probe round, the entries sent twice). Instead it is
+ * held until the earlier append fills the gap, at most `appendHoldTicksMax` ticks (about two
+ * heartbeats), at most `appendsHeldMax` at a time. Holding is only a delay, which Raft tolerates.
+ */
+export const appendsHeldMax = 64;
+export const appendHoldTicksMax = 10;
+
 type RequestMessage = RequestVote | AppendEntries | InstallSnapshot;
 type ResponseType = 'requestVoteResponse' | 'appendEntriesResponse' | 'installSnapshotResponse';
 
@@ -136,6 +146,8 @@ export interface DriverStats {
   appendRejectionsSent: number;
   /** Rejections of its AppendEntries this node received (as a leader): each costs a probe round. */
   appendRejectionsReceived: number;
+  /** AppendEntries that overtook an earlier one and were held until it arrived (or timed out). */
+  appendsHeld: number;
 }
 
 export class RaftDriver {
@@ -149,7 +161,10 @@ export class RaftDriver {
   private durableTerm: Term;
   private durableVote: NodeId | null;
   private idleWaiters: (() => void)[] = [];
-  readonly stats: DriverStats = { readies: 0, syncs: 0, entriesPersisted: 0, appendRejectionsSent: 0, appendRejectionsReceived: 0 };
+  /** AppendEntries that arrived ahead of a gap in the log (see appendsHeldMax). */
+  private held: { readonly request: AppendEntries; readonly resolve: (m: Message | null) => void; readonly tick: number }[] = [];
+  private ticks = 0;
+  readonly stats: DriverStats = { readies: 0, syncs: 0, entriesPersisted: 0, appendRejectionsSent: 0, appendRejectionsReceived: 0, appendsHeld: 0 };
 
   constructor(
     private readonly core: RaftCore,
@@ -163,7 +178,9 @@ export class RaftDriver {
 
   tick(): void {
     if (this.stopped) return;
+    this.ticks++;
     this.core.tick();
+    if (this.held.length > 0) this.releaseHeld();
     this.kick();
   }
 
@@ -179,17 +196,49 @@ export class RaftDriver {
   stepRequest(request: RequestMessage): Promise<Message | null> {
     if (this.stopped || this.slotCount >= inboundRequestsMax) return Promise.resolve(null);
     return new Promise((resolve) => {
-      this.core.step(request);
-      const key = slotKey(request.from, responseTypeOf(request));
-      let queue = this.slots.get(key);
-      if (queue === undefined) {
-        queue = [];
-        this.slots.set(key, queue);
+      if (request.type === 'appendEntries' && this.held.length < appendsHeldMax && this.aheadOfLog(request)) {
+        this.held.push({ request, resolve, tick: this.ticks });
+        this.stats.appendsHeld++;
+        return;
       }
-      queue.push({ seq: ++this.stepSeq, resolve });
-      this.slotCount++;
+      this.stepNow(request, resolve);
+      if (this.held.length > 0) this.releaseHeld();
       this.kick();
     });
+  }
+
+  private stepNow(request: RequestMessage, resolve: (m: Message | null) => void): void {
+    this.core.step(request);
+    const key = slotKey(request.from, responseTypeOf(request));
+    let queue = this.slots.get(key);
+    if (queue === undefined) {
+      queue = [];
+      this.slots.set(key, queue);
+    }
+    queue.push({ seq: ++this.stepSeq, resolve });
+    this.slotCount++;
+  }
+
+  /** An append from our current leader that starts past the end of our log: an overtaker. */
+  private aheadOfLog(request: AppendEntries): boolean {
+    const s = this.core.status();
+    return s.role === 'follower' && s.leaderId === request.from && s.term === request.term && request.prevLogIndex > s.lastLogIndex;
+  }
+
+  /** Steps every held append whose gap has filled, whose wait ran out, or that no longer fits. */
+  private releaseHeld(): void {
+    for (let progress = true; progress && this.held.length > 0;) {
+      progress = false;
+      this.held.sort((a, b) => a.request.prevLogIndex - b.request.prevLogIndex);
+      for (let i = 0; i < this.held.length; i++) {
+        const h = this.held[i]!;
+        if (this.ticks - h.tick < appendHoldTicksMax && this.aheadOfLog(h.request)) continue;
+        this.held.splice(i, 1);
+        this.stepNow(h.request, h.resolve);
+        progress = true;
+        break;
+      }
+    }
   }
 
   propose(data: Uint8Array, timestampMs: number): ProposeResult {
@@ -262,6 +311,7 @@ export class RaftDriver {
   /** Stops the loop after the Ready in flight; pending inbound RPCs resolve null. */
   async stop(): Promise<void> {
     this.stopped = true;
+    for (const h of this.held.splice(0)) h.resolve(null);
     await this.idle();
     this.resolveSlots(Number.MAX_SAFE_INTEGER);
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RaftDriver, type CoreStatus, type ProposeResult, type RaftCore, type ReadIndexResult } from '../../src/node/raft-driver.js';
+import { RaftDriver, appendHoldTicksMax, type CoreStatus, type ProposeResult, type RaftCore, type ReadIndexResult } from '../../src/node/raft-driver.js';
 import type { AppendEntries, HardState, LogEntry, Message, RaftStorageWriter, Ready } from '../../src/raft/types.js';
 
 /** A scripted core: each step/propose queues the Ready parts the test wants it to emit. */
@@ -71,7 +71,54 @@ function setup() {
   return { core, storage, events, driver };
 }
 
+/** A follower of n2 whose log grows with each append that connects to it (and rejects the rest). */
+class FollowerCore extends FakeCore {
+  lastLogIndex = 10;
+  override step(m: Message): void {
+    this.steps.push(m);
+    if (m.type !== 'appendEntries') return;
+    const success = m.prevLogIndex <= this.lastLogIndex;
+    if (success) this.lastLogIndex = Math.max(this.lastLogIndex, m.prevLogIndex + m.entries.length);
+    this.queue({ messages: [{ type: 'appendEntriesResponse', from: 'n1', to: m.from, term: 1, success, matchIndex: success ? m.prevLogIndex + m.entries.length : 0, conflictTerm: 0, conflictIndex: success ? 0 : this.lastLogIndex + 1, prevLogIndex: m.prevLogIndex, entryCount: m.entries.length, round: m.round }] });
+  }
+  override status(): CoreStatus {
+    return { id: 'n1', role: 'follower', term: 1, leaderId: 'n2', commitIndex: 0, lastApplied: 0, lastLogIndex: this.lastLogIndex, voters: ['n1', 'n2'] };
+  }
+}
+
+const entriesFrom = (first: number, count: number): LogEntry[] =>
+  Array.from({ length: count }, (_, i) => ({ index: first + i, term: 1, type: 'command' as const, timestampMs: 0, data: new Uint8Array([i]) }));
+const appendOf = (prevLogIndex: number, count: number): AppendEntries =>
+  ({ ...append('n2', prevLogIndex), entries: entriesFrom(prevLogIndex + 1, count) });
+
 describe('RaftDriver', () => {
+  it('holds an append that overtook an earlier one until the gap fills, so neither is rejected', async () => {
+    const core = new FollowerCore();
+    const driver = new RaftDriver(core, new FakeStorage(), {
+      send: () => undefined, apply: () => undefined, readStates: () => undefined, afterReady: () => undefined, fatal: (e) => { throw e; },
+    }, { term: 1, votedFor: null });
+    void driver.stepRequest(appendOf(12, 3));
+    expect(core.steps).toEqual([]);
+    void driver.stepRequest(appendOf(10, 2));
+    expect(core.steps.map((m) => (m as AppendEntries).prevLogIndex)).toEqual([10, 12]);
+    expect(core.lastLogIndex).toBe(15);
+    expect(driver.stats.appendsHeld).toBe(1);
+    await driver.stop();
+  });
+
+  it('steps a held append anyway after appendHoldTicksMax ticks (the earlier one was lost)', () => {
+    const core = new FollowerCore();
+    const driver = new RaftDriver(core, new FakeStorage(), {
+      send: () => undefined, apply: () => undefined, readStates: () => undefined, afterReady: () => undefined, fatal: (e) => { throw e; },
+    }, { term: 1, votedFor: null });
+    void driver.stepRequest(appendOf(20, 1));
+    for (let i = 1; i < appendHoldTicksMax; i++) driver.tick();
+    expect(core.steps).toEqual([]);
+    driver.tick();
+    expect(core.steps.map((m) => (m as AppendEntries).prevLogIndex)).toEqual([20]);
+    expect(core.lastLogIndex).toBe(10);
+  });
+
   it('persists and syncs before sending or applying, and batches proposals made during an fsync', async () => {
     const { core, storage, events, driver } = setup();
     core.queue({ hardState: { term: 1, votedFor: 'n1', commitIndex: 0 }, messages: [{ type: 'requestVote', from: 'n1', to: 'n2', term: 1, lastLogIndex: 0, lastLogTerm: 0, preVote: false }] });
