@@ -11,7 +11,8 @@ import {
   OrderType, orderStatusToJSON, orderTypeToJSON, ReduceOrderResponse, Side, sideToJSON, SubmitOrderResponse,
   TimeInForce, Trade, WithdrawResponse,
 } from '../gen/raftex/v1/exchange.js';
-import type { OrderStatus } from '../gen/raftex/v1/exchange.js';
+import { OrderStatus } from '../gen/raftex/v1/exchange.js';
+import { Decimal } from 'decimal.js';
 import { codeName, defaultServer, defaultTimeoutMs, describeError, isServiceError, NodeClient } from './client.js';
 import { renderPairs, renderTable } from './table.js';
 import type { Cell } from './table.js';
@@ -153,7 +154,10 @@ export function registerClientCommands(program: Command): void {
           output(g, { clientOrderId: request.clientOrderId, ...(SubmitOrderResponse.toJSON(res) as object) }, () => {
             const head = renderPairs([
               ['order id', res.orderId], ['status', statusName(res.status)], ['filled', res.filledQuantity],
-              ['remaining', res.remainingQuantity], ['log index', res.logIndex], ['client order id', request.clientOrderId],
+              ['remaining', res.remainingQuantity],
+              // IOC/FOK/market remainders, self-trade stops: how much of the order never traded.
+              ...(res.status === OrderStatus.ORDER_STATUS_CANCELLED ? [['cancelled', new Decimal(qty).minus(res.filledQuantity || '0').toFixed()] as [string, Cell]] : []),
+              ['log index', res.logIndex], ['client order id', request.clientOrderId],
             ]);
             return res.trades.length === 0 ? head : `${head}\n\n${renderTable(tradeHeaders, res.trades.map(tradeRow))}`;
           });

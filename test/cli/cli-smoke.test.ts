@@ -38,14 +38,19 @@ describe('raftex CLI', () => {
     expect(res.logIndex).toBe(1);
     expect(res.requestId).toBe('cli-1');
 
-    const [poor, malformed, table, status, failover] = await Promise.all([
+    const [poor, malformed, table, status, failover, ioc] = await Promise.all([
       raftex('buy', 'alice', 'AAPL', '10', '100', '--server', follower),
       raftex('deposit', 'bob', 'USD', '1e3', '--server', leader),
       raftex('portfolio', 'alice', '--server', leader),
       raftex('status', '--server', follower),
       // Nothing listens on port 1: a list moves on to the next node.
       raftex('portfolio', 'alice', '--json', '--server', `127.0.0.1:1,${follower}`),
+      // Nothing to trade against: the IOC is cancelled whole, and the table says how much.
+      raftex('buy', 'alice', 'AAPL', '2', '1', '--ioc', '--server', leader),
     ]);
+    expect(ioc.code, ioc.stderr).toBe(0);
+    expect(ioc.stdout).toMatch(/status:\s+CANCELLED/);
+    expect(ioc.stdout).toMatch(/cancelled:\s+2\n/);
     expect(failover.code, failover.stderr).toBe(0);
     expect(JSON.parse(failover.stdout)).toMatchObject({ accountId: 'alice' });
     expect(poor.code).toBe(1);
