@@ -19,7 +19,7 @@ import {
   reduceOrderToCommand, reduceReplyToResponse, submitOrderToCommand, tradeToProto, withdrawToCommand,
 } from './proto-mapping.js';
 import type { AcceptedReply, Mapped, RawCommand } from './proto-mapping.js';
-import { ApiStatusError, invalidArgument, notFound, rejected, toServiceError, unavailable } from './status-mapping.js';
+import { ApiStatusError, invalidArgument, withWireFieldNames, notFound, rejected, toServiceError, unavailable } from './status-mapping.js';
 import { forwardedMetadataKey, forwardHops, forwardHopsMax, LeaderForwarder } from './leader-forwarder.js';
 import type { Forwarder, RequestOf, ResponseOf, UnaryMethod } from './leader-forwarder.js';
 
@@ -144,7 +144,7 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
         const raw = toRaw(call.request);
         if (!raw.ok) throw invalidArgument(raw.error);
         const valid = validateCommand(raw.value, options.config);
-        if (!valid.ok) throw invalidArgument(valid.error);
+        if (!valid.ok) throw invalidArgument(withWireFieldNames(valid.error));
         const command = valid.command;
         local = (deadlineMs) => api.submit(command, deadlineMs).then(respond);
         submitted = api.submit(command, deadlineOf(call));

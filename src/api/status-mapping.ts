@@ -55,6 +55,18 @@ export function invalidArgument(message: string): ApiStatusError {
   return new ApiStatusError(status.INVALID_ARGUMENT, message);
 }
 
+/** The domain validates commands by their TypeScript field names; clients know the proto's. */
+const wireFieldNames: Readonly<Record<string, string>> = {
+  accountId: 'account_id', clientOrderId: 'client_order_id', requestId: 'request_id', orderId: 'order_id',
+  timeInForce: 'time_in_force', orderType: 'type',
+};
+const domainFieldName = new RegExp(`\\b(${Object.keys(wireFieldNames).join('|')})\\b`, 'g');
+
+/** A domain validation message with the request's field names as they are on the wire. */
+export function withWireFieldNames(message: string): string {
+  return message.replace(domainFieldName, (name) => wireFieldNames[name] ?? name);
+}
+
 /** A symbol the exchange does not list, in a read or a stream. */
 export function notFound(message: string): ApiStatusError {
   return new ApiStatusError(status.NOT_FOUND, message);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Metadata, status } from '@grpc/grpc-js';
 import {
-  clip, invalidArgument, notFound, rejectReasonTrailer, rejected, resumeFromMetadataKey, statusMessageMax, toServiceError,
+  clip, invalidArgument, notFound, withWireFieldNames, rejectReasonTrailer, rejected, resumeFromMetadataKey, statusMessageMax, toServiceError,
 } from '../../src/api/status-mapping.js';
 import { DeadlineError, NotLeaderError, OverloadedError, TradeHistoryTrimmedError, UnavailableError } from '../../src/node/exchange-node-api.js';
 import { AssertionError } from '../../src/raft/assert.js';
@@ -41,6 +41,11 @@ describe('toServiceError', () => {
     md.set(rejectReasonTrailer, 'unknownSymbol');
     const e = toServiceError({ code: status.FAILED_PRECONDITION, details: 'unknownSymbol: XYZ', metadata: md });
     expect([e.code, e.details, e.metadata?.get(rejectReasonTrailer)]).toEqual([status.FAILED_PRECONDITION, 'unknownSymbol: XYZ', ['unknownSymbol']]);
+  });
+
+  it('names request fields as the proto does', () => {
+    expect(withWireFieldNames('clientOrderId must be 1-64 characters from [A-Za-z0-9._:-]')).toBe('client_order_id must be 1-64 characters from [A-Za-z0-9._:-]');
+    expect(withWireFieldNames('accountId must be ...; requestId too; quantity stays')).toBe('account_id must be ...; request_id too; quantity stays');
   });
 
   it('never sends a huge message back', () => {
