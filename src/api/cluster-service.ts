@@ -96,9 +96,9 @@ export function clusterServiceImpl(api: ExchangeNodeApi, options: ClusterService
   }
 
   return {
-    getStatus: (_call, callback) => {
+    getStatus: (call, callback) => {
       try {
-        const s = api.status();
+        const s = api.status({ withStateHash: !call.request.skipStateHash });
         const proto = statusToProto(s);
         // The core calls a learner a follower; operators want to see that it does not vote.
         callback(null, s.learner === true ? { ...proto, role: Role.ROLE_LEARNER } : proto);

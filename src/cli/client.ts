@@ -46,7 +46,7 @@ export class NodeClient {
 
   /** ClusterService.GetStatus with the client's deadline. */
   status(timeoutMs: number = this.timeoutMs): Promise<Res<typeof ClusterServiceService, 'getStatus'>> {
-    return unaryCall(this.cluster, ClusterServiceService.getStatus, {}, timeoutMs);
+    return unaryCall(this.cluster, ClusterServiceService.getStatus, { skipStateHash: false }, timeoutMs);
   }
 
   close(): void {

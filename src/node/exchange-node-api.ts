@@ -113,7 +113,8 @@ export interface ExchangeNodeApi {
    * synchronously on subscribe.
    */
   trades(symbol: string, fromLogIndex: LogIndex): Observable<TradeView>;
-  status(): NodeStatus;
+  /** `withStateHash: false` leaves stateHash empty (it serialises and hashes the whole state). */
+  status(options?: { readonly withStateHash?: boolean }): NodeStatus;
   /** The address (host:port) of the current leader as this node sends to it, or null. */
   leaderAddress(): string | null;
   readonly nodeId: NodeId;

@@ -335,7 +335,7 @@ export class ExchangeNode implements ExchangeNodeApi {
     return this.tradeHistory.stream(symbol, fromLogIndex);
   }
 
-  status(): NodeStatus {
+  status(options?: { readonly withStateHash?: boolean }): NodeStatus {
     const s: CoreStatus = this.driver.status();
     const membership = this.driver.membership();
     return {
@@ -350,7 +350,7 @@ export class ExchangeNode implements ExchangeNodeApi {
       members: this.directory.members(membership),
       learner: isLearner(membership, this.nodeId),
       followers: s.role === 'leader' ? (s.followers ?? []) : [],
-      stateHash: this.projection.exchange.stateHash(),
+      stateHash: options?.withStateHash === false ? '' : this.projection.exchange.stateHash(),
       counters: {
         appendRejectionsSent: this.driver.stats.appendRejectionsSent,
         appendRejectionsReceived: this.driver.stats.appendRejectionsReceived,

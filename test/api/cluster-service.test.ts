@@ -66,8 +66,8 @@ class MemberFakeApi extends FakeNodeApi {
   /** What the next membership call fails with (then resets). */
   fail: Error | null = null;
 
-  override status(): NodeStatus {
-    return { ...super.status(), learner: this.learner };
+  override status(options?: { readonly withStateHash?: boolean }): NodeStatus {
+    return { ...super.status(options), learner: this.learner };
   }
 
   async addMember(id: string, address: string): Promise<MemberChangeReply> {
@@ -161,8 +161,11 @@ describe('AddMember / RemoveMember', () => {
       cluster.leaderId = 'm1';
     }
     apis[1]!.learner = true;
-    const s = await new Promise<GetStatusResponse>((ok, fail) => clients[1]!.getStatus({}, (e, r) => (e ? fail(e) : ok(r))));
+    const s = await new Promise<GetStatusResponse>((ok, fail) => clients[1]!.getStatus({ skipStateHash: false }, (e, r) => (e ? fail(e) : ok(r))));
     expect(s.role).toBe(Role.ROLE_LEARNER);
+    expect(s.stateHash).not.toBe('');
+    const cheap = await new Promise<GetStatusResponse>((ok, fail) => clients[1]!.getStatus({ skipStateHash: true }, (e, r) => (e ? fail(e) : ok(r))));
+    expect(cheap.stateHash).toBe('');
     apis[1]!.learner = false;
   });
 });

@@ -88,7 +88,7 @@ export class FakeNodeApi implements ExchangeNodeApi {
     });
   }
 
-  status(): NodeStatus {
+  status(options?: { readonly withStateHash?: boolean }): NodeStatus {
     const leads = this.leads();
     const members = [...this.cluster.addresses].map(([id, address]) => ({ id, address, voter: true }));
     return {
@@ -98,7 +98,7 @@ export class FakeNodeApi implements ExchangeNodeApi {
       followers: leads
         ? members.filter((m) => m.id !== this.nodeId).map((m) => ({ id: m.id, matchIndex: this.cluster.log.length, nextIndex: this.cluster.log.length + 1, state: 'replicate' as const }))
         : [],
-      stateHash: this.cluster.exchange.stateHash(),
+      stateHash: options?.withStateHash === false ? '' : this.cluster.exchange.stateHash(),
     };
   }
 

@@ -130,7 +130,7 @@ export class ChaosCluster {
 
   async status(node: ChaosNode, timeoutMs = 1000): Promise<GetStatusResponse | null> {
     return new Promise((resolve) => {
-      node.status.getStatus({}, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => resolve(err ? null : res));
+      node.status.getStatus({ skipStateHash: false }, new Metadata(), { deadline: Date.now() + timeoutMs }, (err, res) => resolve(err ? null : res));
     });
   }
 

@@ -46,6 +46,9 @@ describe(`ExchangeNode in-process (SEED=${seed})`, () => {
     expect(trade.logIndex).toBe(sell.logIndex);
     const resumed = await firstValueFrom(cluster.node(followerId).trades('', trade.logIndex).pipe(take(1), toArray()));
     expect(resumed).toEqual([trade]);
+    // Status without the (costly) state hash, for pollers; the default still carries it.
+    expect(leader.status({ withStateHash: false }).stateHash).toBe('');
+    expect(leader.status().stateHash).toMatch(/^[0-9a-f]{64}$/);
     expect(cluster.fatals).toEqual([]);
   });
 

@@ -45,7 +45,7 @@ describe('membership on a node', () => {
     clients.push(c);
     return c;
   };
-  const getStatus = (c: ClusterServiceClient): Promise<GetStatusResponse> => unary(c, c.getStatus, {}, 2000);
+  const getStatus = (c: ClusterServiceClient): Promise<GetStatusResponse> => unary(c, c.getStatus, { skipStateHash: false }, 2000);
   const addMember = (c: ClusterServiceClient, nodeId: string, address: string): Promise<AddMemberResponse> =>
     unary(c, c.addMember, { nodeId, address }, 15_000);
   const removeMember = (c: ClusterServiceClient, nodeId: string): Promise<RemoveMemberResponse> => unary(c, c.removeMember, { nodeId }, 15_000);

@@ -77,7 +77,7 @@ describe('membership: grow 3 -> 5 and shrink back to 3 under writes', () => {
   }
 
   const status = (p: Proc, timeoutMs = 1000): Promise<GetStatusResponse | null> =>
-    unary(p.cluster, p.cluster.getStatus, {}, timeoutMs).catch(() => null);
+    unary(p.cluster, p.cluster.getStatus, { skipStateHash: false }, timeoutMs).catch(() => null);
 
   async function waitFor<T>(what: string, probe: () => Promise<T | null>, timeoutMs = 30_000): Promise<T> {
     const until = Date.now() + timeoutMs;

@@ -211,7 +211,7 @@ export class TestCluster {
 
   async status(id: string, timeoutMs = 1000): Promise<GetStatusResponse> {
     const node = this.node(id);
-    return unary(node.cluster, node.cluster.getStatus, {}, timeoutMs);
+    return unary(node.cluster, node.cluster.getStatus, { skipStateHash: false }, timeoutMs);
   }
 
   /** Statuses of the running nodes that answer (others are left out). */

@@ -94,7 +94,7 @@ describe('GrpcServer', () => {
     const address = await started(server);
     const client = new ClusterServiceClient(address, grpc.credentials.createInsecure());
     cleanups.push(() => client.close());
-    const status = await new Promise((res, rej) => client.getStatus({}, (e, r) => (e ? rej(e) : res(r))));
+    const status = await new Promise((res, rej) => client.getStatus({ skipStateHash: false }, (e, r) => (e ? rej(e) : res(r))));
     expect(status).toMatchObject({ nodeId: 'n1', role: Role.ROLE_LEADER, term: 3 });
     await expect(healthCheck(address, 'raftex.v1.ClusterService')).resolves.toEqual({ status: 'NOT_SERVING' });
     server.setServing(true);

@@ -88,6 +88,12 @@ export interface FollowerProgress {
 }
 
 export interface GetStatusRequest {
+  /**
+   * Leave state_hash empty. Hashing means serialising the whole exchange state (tens of ms once
+   * it holds many orders), the only costly part of GetStatus: pollers that only want roles and
+   * indexes (supervisors, dashboards, benches) should set this.
+   */
+  skipStateHash: boolean;
 }
 
 export interface GetStatusResponse {
@@ -361,11 +367,14 @@ export const FollowerProgress: MessageFns<FollowerProgress> = {
 };
 
 function createBaseGetStatusRequest(): GetStatusRequest {
-  return {};
+  return { skipStateHash: false };
 }
 
 export const GetStatusRequest: MessageFns<GetStatusRequest> = {
-  encode(_: GetStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+  encode(message: GetStatusRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.skipStateHash !== false) {
+      writer.uint32(8).bool(message.skipStateHash);
+    }
     return writer;
   },
 
@@ -382,6 +391,14 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
       while (reader.pos < end) {
         const tag = reader.uint32();
         switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.skipStateHash = reader.bool();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -394,20 +411,30 @@ export const GetStatusRequest: MessageFns<GetStatusRequest> = {
     }
   },
 
-  fromJSON(_: any): GetStatusRequest {
-    return {};
+  fromJSON(object: any): GetStatusRequest {
+    return {
+      skipStateHash: isSet(object.skipStateHash)
+        ? globalThis.Boolean(object.skipStateHash)
+        : isSet(object.skip_state_hash)
+        ? globalThis.Boolean(object.skip_state_hash)
+        : false,
+    };
   },
 
-  toJSON(_: GetStatusRequest): unknown {
+  toJSON(message: GetStatusRequest): unknown {
     const obj: any = {};
+    if (message.skipStateHash !== false) {
+      obj.skipStateHash = message.skipStateHash;
+    }
     return obj;
   },
 
   create(base?: DeepPartial<GetStatusRequest>): GetStatusRequest {
     return GetStatusRequest.fromPartial(base ?? {});
   },
-  fromPartial(_: DeepPartial<GetStatusRequest>): GetStatusRequest {
+  fromPartial(object: DeepPartial<GetStatusRequest>): GetStatusRequest {
     const message = createBaseGetStatusRequest();
+    message.skipStateHash = object.skipStateHash ?? false;
     return message;
   },
 };
