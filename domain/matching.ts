@@ -21,7 +21,8 @@ import { type Account, samePlaceOrder } from './ledger.js';
 import { countSteps } from './money.js';
 import { type BookSide, Order } from './order-book.js';
 import { PlacedResult, type PlacementEnd } from './apply-results.js';
-import type { ApplyContext, ApplyResult, CancelCause, PlaceOrderCommand, RejectReason, Reply, TradeView } from './types.js';
+import { placedReply } from './placed-reply.js';
+import type { ApplyContext, ApplyResult, CancelCause, PlaceOrderCommand, RejectReason, TradeView } from './types.js';
 
 function rejectOrder(cmd: PlaceOrderCommand, reason: RejectReason, message: string, ctx: ApplyContext): ApplyResult {
   return {
@@ -43,23 +44,6 @@ export function applyPlaceOrder(state: ExchangeState, cmd: PlaceOrderCommand, ct
   // from it on a retry); a rejection keeps its reply.
   if (!(result instanceof PlacedResult)) account.orderKeys.add(cmd.clientOrderId, { command: cmd, reply: result.reply });
   return result;
-}
-
-/**
- * The trades of a reply without trades. One shared frozen array instead of a fresh `[]` per
- * reply (most orders trade nothing); frozen so that a caller cannot push into every reply at once.
- */
-const noTrades = Object.freeze([]) as unknown as TradeView[];
-
-/** The PlaceOrder reply of an accepted order: its state right after its own entry. */
-export function placedReply(order: Order): Extract<Reply, { kind: 'order' }> {
-  const m = order.market;
-  return {
-    kind: 'order', logIndex: order.seq, orderId: order.id, status: order.placedStatus,
-    filledQuantity: lotsText(m, order.placedFilledLots),
-    remainingQuantity: lotsText(m, order.placedRemainingLots),
-    trades: order.placedTrades ?? noTrades,
-  };
 }
 
 /** What `match` found, besides the trades it pushed onto the taker. */
@@ -154,8 +138,7 @@ function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderComma
   order.placedFilledLots = order.filledLots;
   order.placedRemainingLots = end === 'rested' ? order.remainingLots : 0;
   account.orderKeys.add(cmd.clientOrderId, order);
-  const reply = placedReply(order);
-  return new PlacedResult(reply, reply.orderId, cmd, m, priceTicks, lots, reply.trades, outcome.makersFilled, end, cancelledLots);
+  return new PlacedResult(order, lots, outcome.makersFilled, end, cancelledLots);
 }
 
 const restsOutcome: MatchOutcome = { cause: null, makersFilled: null };

@@ -16,6 +16,7 @@
  */
 import { fail } from './assert.js';
 import type { MarketInfo } from './config.js';
+import type { OpenOrders } from './open-orders.js';
 import type { OrderStatus, OrderType, PlaceOrderCommand, Side, TimeInForce, TradeView } from './types.js';
 
 /** An order as the engine holds it: mutated in place as it fills, is reduced or leaves the book. */
@@ -34,6 +35,10 @@ export class Order {
   placedFilledLots = 0;
   placedRemainingLots = 0;
   placedTrades: TradeView[] | null = null;
+  /** The account's open-orders list this order is on (while it rests), and its neighbours there (open-orders.ts). */
+  openIn: OpenOrders | null = null;
+  openPrev: Order | null = null;
+  openNext: Order | null = null;
   /** The log index of the PlaceOrder entry; the order id is `O<seq>`. */
   readonly seq: number;
   readonly market: MarketInfo;

@@ -348,7 +348,7 @@ export function writeSnapshot(state: ExchangeState): Uint8Array {
       w.uint(b.reserved);
     }
     w.uint(a.openOrders.size);
-    for (const seq of a.openOrders.keys()) w.uint(seq);
+    for (const o of a.openOrders.values()) w.uint(o.seq);
   }
   const ring = state.dedupRing;
   w.uint(ring.size);
@@ -438,8 +438,8 @@ export function readSnapshot(bytes: Uint8Array, config: CompiledConfig): Exchang
     for (let k = 0; k < open; k++) {
       const seq = r.uint();
       const o = state.orders.get(seq);
-      if (!(o !== undefined && o.accountId === account.id && o.level !== null)) fail(`snapshot: bad open order O${seq} of ${account.id}`);
-      account.openOrders.set(seq, o);
+      if (!(o !== undefined && o.accountId === account.id && o.level !== null && o.openIn === null)) fail(`snapshot: bad open order O${seq} of ${account.id}`);
+      account.openOrders.add(o);
     }
   }
   const slots = r.uint();
