@@ -44,6 +44,17 @@ export class BoundedMap<V> implements RingMember {
    * The exchange-wide ring names entries by these numbers.
    */
   private evicted = 0;
+  /**
+   * The last `get` that missed: its key, hash and the empty slot it stopped at, valid while
+   * `tableVersion` is unchanged. An idempotent command looks its key up and, when new, adds it
+   * right after; the add then reuses the probe instead of hashing and probing again.
+   */
+  private missKey: string | null = null;
+  private missHash = 0;
+  private missSlot = 0;
+  private missVersion = -1;
+  /** Bumped by every change of `table` (add, evict, rebuild). */
+  private tableVersion = 0;
 
   /** `ring`, when given, is told of every add and may expire this map's oldest entries. */
   constructor(readonly max: number, private readonly ring: DedupRing | null = null) {
@@ -60,21 +71,36 @@ export class BoundedMap<V> implements RingMember {
     const mask = this.mask;
     for (let i = h & mask; ; i = (i + 1) & mask) {
       const e = table[i]!;
-      if (e === 0) return undefined;
+      if (e === 0) {
+        this.missKey = key;
+        this.missHash = h;
+        this.missSlot = i;
+        this.missVersion = this.tableVersion;
+        return undefined;
+      }
       if (this.hashes[e - 1] === h && this.keys[e - 1] === key) return this.values[e - 1];
     }
   }
 
   /** Adds a NEW key (a bug to add one twice); evicts the oldest key beyond `max`. */
   add(key: string, value: V): void {
-    const h = hashOf(key);
-    const mask = this.mask;
-    let i = h & mask;
-    for (; ; i = (i + 1) & mask) {
-      const e = this.table[i]!;
-      if (e === 0) break;
-      if (this.hashes[e - 1] === h && this.keys[e - 1] === key) fail(`BoundedMap: key ${key} added twice`);
+    let h: number;
+    let i: number;
+    if (key === this.missKey && this.missVersion === this.tableVersion) {
+      // `get(key)` just missed and the table has not changed since: its empty slot is ours.
+      h = this.missHash;
+      i = this.missSlot;
+    } else {
+      h = hashOf(key);
+      const mask = this.mask;
+      for (i = h & mask; ; i = (i + 1) & mask) {
+        const e = this.table[i]!;
+        if (e === 0) break;
+        if (this.hashes[e - 1] === h && this.keys[e - 1] === key) fail(`BoundedMap: key ${key} added twice`);
+      }
     }
+    this.missKey = null;
+    this.tableVersion++;
     this.table[i] = this.keys.length + 1;
     this.keys.push(key);
     this.values.push(value);
@@ -134,6 +160,7 @@ export class BoundedMap<V> implements RingMember {
       }
     }
     table[hole] = 0;
+    this.tableVersion++;
     this.keys[pos] = undefined;
     this.values[pos] = undefined;
     this.head++;
@@ -158,5 +185,6 @@ export class BoundedMap<V> implements RingMember {
     }
     this.table = table;
     this.mask = mask;
+    this.tableVersion++;
   }
 }

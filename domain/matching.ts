@@ -19,7 +19,7 @@ import { assert, assertNever, fail } from './assert.js';
 import { type ExchangeState, lotsText, notional, priceText } from './exchange-state.js';
 import { type Account, samePlaceOrder } from './ledger.js';
 import { countSteps } from './money.js';
-import { type BookSide, Order } from './order-book.js';
+import { type BookSide, Order, Placement } from './order-book.js';
 import { PlacedResult, type PlacementEnd } from './apply-results.js';
 import { placedReply } from './placed-reply.js';
 import type { ApplyContext, ApplyResult, CancelCause, PlaceOrderCommand, RejectReason, TradeView } from './types.js';
@@ -46,12 +46,14 @@ export function applyPlaceOrder(state: ExchangeState, cmd: PlaceOrderCommand, ct
   return result;
 }
 
-/** What `match` found, besides the trades it pushed onto the taker. */
+/** What `match` found. */
 interface MatchOutcome {
   /** The cancel cause for a remainder that may not rest, or null when the remainder (if any) rests. */
   readonly cause: CancelCause | null;
   /** Per trade, the maker's id when that trade filled it; null while no maker filled. */
   readonly makersFilled: (string | null)[] | null;
+  /** The trades, in order; null when there were none. */
+  readonly trades: TradeView[] | null;
 }
 
 /** Places a fresh order: a PlacedResult (the order recorded as its own idempotency record) or a rejection. */
@@ -134,17 +136,15 @@ function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderComma
     state.close(order, 'cancelled', account);
     end = cause;
   }
-  order.placedStatus = order.status;
-  order.placedFilledLots = order.filledLots;
-  order.placedRemainingLots = end === 'rested' ? order.remainingLots : 0;
+  order.placed = Placement.of(lots, order.status, order.filledLots, end === 'rested' ? order.remainingLots : 0, outcome.trades);
   account.orderKeys.add(cmd.clientOrderId, order);
   return new PlacedResult(order, lots, outcome.makersFilled, end, cancelledLots);
 }
 
-const restsOutcome: MatchOutcome = { cause: null, makersFilled: null };
-const iocOutcome: MatchOutcome = { cause: 'ioc', makersFilled: null };
-const marketOutcome: MatchOutcome = { cause: 'market', makersFilled: null };
-const fokOutcome: MatchOutcome = { cause: 'fok', makersFilled: null };
+const restsOutcome: MatchOutcome = { cause: null, makersFilled: null, trades: null };
+const iocOutcome: MatchOutcome = { cause: 'ioc', makersFilled: null, trades: null };
+const marketOutcome: MatchOutcome = { cause: 'market', makersFilled: null, trades: null };
+const fokOutcome: MatchOutcome = { cause: 'fok', makersFilled: null, trades: null };
 
 /** The outcome of an order that meets no crossing liquidity: it rests, or its time in force cancels it. */
 function noMatch(taker: Order): MatchOutcome {
@@ -176,13 +176,14 @@ function crosses(order: Order, levelPrice: number): boolean {
 
 /**
  * Matches `taker` against `opposite` until filled, out of crossing liquidity, stopped by its own
- * resting order, or (market buy) out of cash. Trades go onto `taker.placedTrades`.
+ * resting order, or (market buy) out of cash. The trades come back in the outcome.
  */
 function match(state: ExchangeState, opposite: BookSide, taker: Order, account: Account, ctx: ApplyContext): MatchOutcome {
   const m = taker.market;
   const marketBuy = taker.orderType === 'market' && taker.side === 'buy';
   let stopped: CancelCause | null = null;
   let makersFilled: (string | null)[] | null = null;
+  let trades: TradeView[] | null = null;
   while (taker.remainingLots > 0) {
     const level = opposite.best();
     if (level === undefined || !crosses(taker, level.priceTicks)) break;
@@ -201,7 +202,7 @@ function match(state: ExchangeState, opposite: BookSide, taker: Order, account: 
       }
       if (fill === 0) break;
     }
-    const trades = (taker.placedTrades ??= []);
+    trades ??= [];
     const trade = execute(state, opposite, taker, maker, fill, ctx, trades.length + 1, account);
     trades.push(trade);
     if (maker.status === 'filled') {
@@ -217,8 +218,7 @@ function match(state: ExchangeState, opposite: BookSide, taker: Order, account: 
   else if (taker.orderType === 'market') cause = 'market';
   else if (taker.timeInForce === 'ioc') cause = 'ioc';
   else assert(taker.timeInForce === 'gtc', 'a FOK order passed its check but did not fill');
-  if (makersFilled === null) return cause === null ? restsOutcome : cause === 'ioc' ? iocOutcome : { cause, makersFilled };
-  return { cause, makersFilled };
+  return { cause, makersFilled, trades };
 }
 
 /** One trade of `lots` at the maker's price: moves cash and shares, updates both orders and the level. */

@@ -1,6 +1,7 @@
 /**
  * One account's open (resting) orders in placement order: an intrusive doubly linked list through
- * the orders themselves (`openPrev`/`openNext`, and `openIn` naming the list an order is on).
+ * the orders themselves (`openPrev`/`openNext`). An order is only ever on its own account's list
+ * (the callers check the account), so "on a list" is "on this list".
  *
  * Why not a Map<seq, Order>: every resting order was a Map insert and every cancel or fill a Map
  * delete, and a Map that sees ~as many deletes as inserts keeps rehashing and reallocating its
@@ -23,8 +24,7 @@ export class OpenOrders {
 
   /** Appends `order` (it must not be on any list). */
   add(order: Order): void {
-    if (order.openIn !== null) fail(`order ${order.id} is already listed open`);
-    order.openIn = this;
+    if (this.has(order)) fail(`order ${order.id} is already listed open`);
     order.openPrev = this.tail;
     order.openNext = null;
     if (this.tail !== null) this.tail.openNext = order;
@@ -35,22 +35,22 @@ export class OpenOrders {
 
   /** Takes `order` off this list; false when it is not on it. */
   delete(order: Order): boolean {
-    if (order.openIn !== this) return false;
+    if (!this.has(order)) return false;
     const prev = order.openPrev;
     const next = order.openNext;
     if (prev !== null) prev.openNext = next;
     else this.head = next;
     if (next !== null) next.openPrev = prev;
     else this.tail = prev;
-    order.openIn = null;
     order.openPrev = null;
     order.openNext = null;
     this.count--;
     return true;
   }
 
+  /** Whether `order` is on the list (it must be one of this account's orders). */
   has(order: Order): boolean {
-    return order.openIn === this;
+    return order.openPrev !== null || this.head === order;
   }
 
   /** Orders in placement order. */

@@ -16,7 +16,7 @@
  */
 import { fail } from './assert.js';
 import type { MarketInfo } from './config.js';
-import type { OpenOrders } from './open-orders.js';
+import { countSteps } from './money.js';
 import type { OrderStatus, OrderType, PlaceOrderCommand, Side, TimeInForce, TradeView } from './types.js';
 
 /** An order as the engine holds it: mutated in place as it fills, is reduced or leaves the book. */
@@ -28,15 +28,13 @@ export class Order {
   filledLots = 0;
   status: OrderStatus = 'new';
   /**
-   * What the PlaceOrder reply said (status and filled lots right after its own entry, and its
-   * trades): a retry with the same client order id gets that reply rebuilt from these fields.
+   * How the order's own entry left it, which the PlaceOrder reply shows (a retry with the same
+   * client order id gets that reply rebuilt from it): null for the common case, an order that
+   * rested untouched (status 'new', nothing filled, all it placed remaining, no trades), so most
+   * orders carry one field here instead of four. Set once, at placement; never changed after.
    */
-  placedStatus: OrderStatus = 'new';
-  placedFilledLots = 0;
-  placedRemainingLots = 0;
-  placedTrades: TradeView[] | null = null;
-  /** The account's open-orders list this order is on (while it rests), and its neighbours there (open-orders.ts). */
-  openIn: OpenOrders | null = null;
+  placed: Placement | null = null;
+  /** Its neighbours on its account's open-orders list while it rests (open-orders.ts). */
   openPrev: Order | null = null;
   openNext: Order | null = null;
   /** The log index of the PlaceOrder entry; the order id is `O<seq>`. */
@@ -90,12 +88,57 @@ export class Order {
     return this.command.timeInForce;
   }
 
+  get placedStatus(): OrderStatus {
+    return this.placed === null ? 'new' : this.placed.status;
+  }
+
+  get placedFilledLots(): number {
+    return this.placed === null ? 0 : this.placed.filledLots;
+  }
+
+  /** Untouched, it still had all it placed: the command's quantity (not `quantityLots`, which reduces lower). */
+  get placedRemainingLots(): number {
+    return this.placed === null ? this.placedLots : this.placed.remainingLots;
+  }
+
+  get placedTrades(): TradeView[] | null {
+    return this.placed === null ? null : this.placed.trades;
+  }
+
+  /** The quantity the order was placed with, in lots (from its command, validated when placed). */
+  get placedLots(): number {
+    const lots = countSteps(this.command.quantity, this.market.lot);
+    if (typeof lots !== 'number') fail(`order ${this.seq}: quantity ${this.command.quantity} is not a lot count`);
+    return lots;
+  }
+
   get remainingLots(): number {
     return this.quantityLots - this.filledLots;
   }
 
   get isOpen(): boolean {
     return this.status === 'new' || this.status === 'partiallyFilled';
+  }
+}
+
+/** How an order's own entry left it, when that was anything but "rested untouched" (see `Order.placed`). */
+export class Placement {
+  constructor(
+    readonly status: OrderStatus,
+    readonly filledLots: number,
+    /** What rested (0 when the order did not rest). */
+    readonly remainingLots: number,
+    /** The trades of its own entry, or null when it traded nothing. */
+    readonly trades: TradeView[] | null,
+  ) {}
+
+  /**
+   * The placement to record for an order placed with `placedLots`: null when it equals the
+   * untouched default (see `Order.placed`).
+   */
+  static of(placedLots: number, status: OrderStatus, filledLots: number, remainingLots: number, trades: TradeView[] | null): Placement | null {
+    if (status === 'new' && filledLots === 0 && trades === null && remainingLots === placedLots) return null;
+    return new Placement(status, filledLots, remainingLots, trades);
   }
 }
 
