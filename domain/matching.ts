@@ -161,6 +161,17 @@ function noMatch(taker: Order): MatchOutcome {
   }
 }
 
+/**
+ * `releaseRemainder` of a resting order, which is always a limit order (market orders never rest),
+ * so its command need not be read.
+ */
+export function releaseResting(account: Account, order: Order): void {
+  const m = order.market;
+  const rest = order.remainingLots;
+  if (order.side === 'sell') account.balance(m.base.name).release(rest);
+  else account.balance(m.quote.name).release(notional(m, order.priceTicks, rest));
+}
+
 /** Gives back what the unfilled rest of `order` had reserved (nothing for a market buy). */
 export function releaseRemainder(account: Account, order: Order): void {
   const m = order.market;
@@ -184,6 +195,7 @@ function match(state: ExchangeState, opposite: BookSide, taker: Order, account: 
   let stopped: CancelCause | null = null;
   let makersFilled: (string | null)[] | null = null;
   let trades: TradeView[] | null = null;
+  let takerId: string | null = null;
   while (taker.remainingLots > 0) {
     const level = opposite.best();
     if (level === undefined || !crosses(taker, level.priceTicks)) break;
@@ -203,12 +215,14 @@ function match(state: ExchangeState, opposite: BookSide, taker: Order, account: 
       if (fill === 0) break;
     }
     trades ??= [];
-    const trade = execute(state, opposite, taker, maker, fill, ctx, trades.length + 1, account);
+    // The taker's id once per order, not once per trade (ids are built, not stored: see Order.id).
+    takerId ??= taker.id;
+    const trade = execute(state, opposite, taker, takerId, maker, fill, ctx, trades.length + 1, account);
     trades.push(trade);
     if (maker.status === 'filled') {
       makersFilled ??= [];
       while (makersFilled.length < trades.length - 1) makersFilled.push(null);
-      makersFilled.push(maker.id);
+      makersFilled.push(taker.side === 'buy' ? trade.sellOrderId : trade.buyOrderId);
     }
     if (stopped !== null) break;
   }
@@ -223,7 +237,7 @@ function match(state: ExchangeState, opposite: BookSide, taker: Order, account: 
 
 /** One trade of `lots` at the maker's price: moves cash and shares, updates both orders and the level. */
 function execute(
-  state: ExchangeState, opposite: BookSide, taker: Order, maker: Order, lots: number,
+  state: ExchangeState, opposite: BookSide, taker: Order, takerId: string, maker: Order, lots: number,
   ctx: ApplyContext, seq: number, takerAccount: Account,
 ): TradeView {
   const m = taker.market;
@@ -259,13 +273,14 @@ function execute(
   } else {
     maker.status = 'partiallyFilled';
   }
+  const makerId = maker.id;
   return {
     tradeId: `T${ctx.logIndex}.${seq}`,
     symbol: m.symbol,
     price: priceText(m, price),
     quantity: lotsText(m, lots),
-    buyOrderId: buyOrder.id,
-    sellOrderId: sellOrder.id,
+    buyOrderId: taker.side === 'buy' ? takerId : makerId,
+    sellOrderId: taker.side === 'buy' ? makerId : takerId,
     buyerAccountId: buyOrder.accountId,
     sellerAccountId: sellOrder.accountId,
     aggressorSide: taker.side,

@@ -10,7 +10,7 @@
 import { fail } from './assert.js';
 import { type ExchangeState, notional } from './exchange-state.js';
 import { rejectCommand } from './funds-commands.js';
-import { releaseRemainder } from './matching.js';
+import { releaseResting } from './matching.js';
 import { countSteps } from './money.js';
 import { Order } from './order-book.js';
 import { CancelledResult, ReducedResult } from './apply-results.js';
@@ -38,7 +38,7 @@ function cancelResting(state: ExchangeState, order: Order): number {
   if (account === undefined || level === null) fail(`open order ${order.id} has no account or is not resting`);
   const rest = order.remainingLots;
   level.side.remove(order);
-  releaseRemainder(account, order);
+  releaseResting(account, order);
   state.close(order, 'cancelled', account);
   return rest;
 }
