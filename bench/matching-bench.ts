@@ -15,8 +15,9 @@
  * Both sides are timed in wall time and in process CPU time (`process.cpuUsage()`, user + system,
  * which includes GC helper threads); on a shared box the CPU figures are the steadier ones. A full
  * GC runs before every timed run so neither side pays for the other's garbage. raftex is timed
- * twice: `apply` alone (what a replica does; events are built on first read) and `apply` with
- * every event read (what the RxJS projection does), printed as `raftex+events`.
+ * twice: `apply` alone (what a follower does: the reply and the events of the hot commands are
+ * built on first read, domain/apply-results.ts, and a follower reads neither) and `apply` with
+ * every reply and event read (what the RxJS projection does), printed as `raftex+events`.
  *
  * Options: env ROUNDS (default 7), env DATA_DIR (default ../shared/data), env ONLY=raftex,
  * ONLY=raftex+events or ONLY=nodejs-order-book to run one side (for `node --cpu-prof --import tsx bench/matching-bench.ts`).
@@ -99,7 +100,8 @@ function runRaftex(recorded: readonly RecordedCommand[], withEvents: boolean): T
   for (let i = 0; i < recorded.length; i++) {
     const r = recorded[i]!;
     const result = exchange.apply(r.command, { logIndex: r.logIndex, timestampMs: r.timestampMs });
-    if (withEvents) eventsRead += result.events.length;
+    // The projection reads the reply too (and both are built on first read), so this side does.
+    if (withEvents) eventsRead += result.events.length + (result.reply.kind === 'rejected' ? 1 : 0);
   }
   return { ...stop(), exchange };
 }

@@ -24,8 +24,12 @@ export interface RingMember {
 const ringCompactMin = 1024;
 
 export class DedupRing {
-  private members: (RingMember | undefined)[] = [];
-  private numbers: number[] = [];
+  /**
+   * Slot k (its FIFO index) is slots[2k] (the member) and slots[2k + 1] (the entry number): one
+   * array to grow and one sequential stream to write per add, where two parallel arrays cost two.
+   */
+  private slotArray: (RingMember | number | undefined)[] = [];
+  /** FIFO index of the oldest slot held. */
   private head = 0;
 
   constructor(readonly max: number) {
@@ -34,20 +38,20 @@ export class DedupRing {
 
   /** Slots held (live and stale). */
   get size(): number {
-    return this.members.length - this.head;
+    return (this.slotArray.length >> 1) - this.head;
   }
 
   /** Records that `member` added its entry `n`; expires the oldest slot beyond `max`. */
   push(member: RingMember, n: number): void {
-    this.members.push(member);
-    this.numbers.push(n);
+    this.slotArray.push(member, n);
     if (this.size <= this.max) return;
-    const oldest = this.members[this.head]!;
-    const oldestN = this.numbers[this.head]!;
-    this.members[this.head++] = undefined;
-    if (this.head >= ringCompactMin && this.head * 2 >= this.members.length) {
-      this.members = this.members.slice(this.head);
-      this.numbers = this.numbers.slice(this.head);
+    const at = 2 * this.head;
+    const oldest = this.slotArray[at] as RingMember;
+    const oldestN = this.slotArray[at + 1] as number;
+    this.slotArray[at] = undefined;
+    this.head++;
+    if (this.head >= ringCompactMin && this.head * 2 >= this.slotArray.length >> 1) {
+      this.slotArray = this.slotArray.slice(2 * this.head);
       this.head = 0;
     }
     oldest.expire(oldestN);
@@ -55,6 +59,7 @@ export class DedupRing {
 
   /** Slots oldest first: the table and the number of the entry it added. */
   *slots(): Generator<[RingMember, number]> {
-    for (let p = this.head; p < this.members.length; p++) yield [this.members[p]!, this.numbers[p]!];
+    const slots = this.slotArray;
+    for (let p = this.head; 2 * p < slots.length; p++) yield [slots[2 * p] as RingMember, slots[2 * p + 1] as number];
   }
 }

@@ -71,14 +71,14 @@ export class ExchangeState {
 
   /** Lists a resting order under its account. */
   addOpen(order: Order, account: Account): void {
-    account.openOrders.set(order.seq, order);
+    account.openOrders.add(order);
   }
 
   /** Marks an order that left the book (or never rested) closed; forgets the oldest closed one beyond the limit. */
   close(order: Order, status: 'filled' | 'cancelled', account: Account): void {
     if (account.id !== order.accountId) fail(`closing ${order.id} under account ${account.id}`);
     order.status = status;
-    account.openOrders.delete(order.seq);
+    account.openOrders.delete(order);
     this.closedIds.push(order.seq);
     if (this.closedIds.length - this.closedHead > this.config.source.closedOrdersMax) {
       const oldest = this.closedIds[this.closedHead++]!;

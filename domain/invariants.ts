@@ -69,15 +69,15 @@ export function checkInvariants(exchange: Exchange): string[] {
     const k = o.side === 'sell' ? key(o.accountId, m.base.name) : key(o.accountId, m.quote.name);
     const units = o.side === 'sell' ? o.remainingLots : notional(m, o.priceTicks, o.remainingLots);
     needed.set(k, (needed.get(k) ?? 0n) + BigInt(units));
-    if (state.accounts.get(o.accountId)?.openOrders.get(o.seq) !== o) problems.push(`order ${o.id} missing from its account's open orders`);
+    if (state.accounts.get(o.accountId)?.openOrders.has(o) !== true) problems.push(`order ${o.id} missing from its account's open orders`);
   }
   let dedupKeys = 0;
   for (const account of state.accounts.values()) dedupKeys += account.orderKeys.size + account.requestKeys.size;
   if (dedupKeys > state.config.source.dedupKeysMax) problems.push(`${dedupKeys} dedup keys held, over dedupKeysMax`);
   for (const account of state.accounts.values()) {
-    for (const id of account.openOrders.keys()) {
-      const o = state.orders.get(id);
-      if (o === undefined || !o.isOpen) problems.push(`account ${account.id} lists closed order ${id} as open`);
+    for (const listed of account.openOrders.values()) {
+      const o = state.orders.get(listed.seq);
+      if (o !== listed || !o.isOpen || o.accountId !== account.id) problems.push(`account ${account.id} lists order ${listed.id} as open, which is closed, forgotten or not its own`);
     }
     const keysMax = state.config.source.dedupKeysPerAccountMax;
     if (account.orderKeys.size > keysMax || account.requestKeys.size > keysMax) problems.push(`account ${account.id}: dedup table over its limit`);

@@ -6,6 +6,7 @@
 import { fail } from './assert.js';
 import { BoundedMap } from './bounded-map.js';
 import type { DedupRing } from './dedup-ring.js';
+import { OpenOrders } from './open-orders.js';
 import type { Order } from './order-book.js';
 import type { Command, DepositCommand, PlaceOrderCommand, Reply, WithdrawCommand } from './types.js';
 
@@ -68,7 +69,7 @@ export function sameFundsRequest(a: DepositCommand | WithdrawCommand, b: Deposit
 export class Account {
   readonly balances = new Map<string, Balance>();
   /** Open orders in placement order. */
-  readonly openOrders = new Map<number, Order>();
+  readonly openOrders = new OpenOrders();
   /**
    * Idempotency records, each namespace bounded by dedupKeysPerAccountMax in insertion order:
    * client order ids of PlaceOrder, and request ids of Deposit/Withdraw (one namespace for both).

@@ -19,9 +19,10 @@ import { assert, assertNever, fail } from './assert.js';
 import { type ExchangeState, lotsText, notional, priceText } from './exchange-state.js';
 import { type Account, samePlaceOrder } from './ledger.js';
 import { countSteps } from './money.js';
-import { type BookSide, Order } from './order-book.js';
+import { type BookSide, Order, Placement } from './order-book.js';
 import { PlacedResult, type PlacementEnd } from './apply-results.js';
-import type { ApplyContext, ApplyResult, CancelCause, PlaceOrderCommand, RejectReason, Reply, TradeView } from './types.js';
+import { placedReply } from './placed-reply.js';
+import type { ApplyContext, ApplyResult, CancelCause, PlaceOrderCommand, RejectReason, TradeView } from './types.js';
 
 function rejectOrder(cmd: PlaceOrderCommand, reason: RejectReason, message: string, ctx: ApplyContext): ApplyResult {
   return {
@@ -45,29 +46,14 @@ export function applyPlaceOrder(state: ExchangeState, cmd: PlaceOrderCommand, ct
   return result;
 }
 
-/**
- * The trades of a reply without trades. One shared frozen array instead of a fresh `[]` per
- * reply (most orders trade nothing); frozen so that a caller cannot push into every reply at once.
- */
-const noTrades = Object.freeze([]) as unknown as TradeView[];
-
-/** The PlaceOrder reply of an accepted order: its state right after its own entry. */
-export function placedReply(order: Order): Extract<Reply, { kind: 'order' }> {
-  const m = order.market;
-  return {
-    kind: 'order', logIndex: order.seq, orderId: order.id, status: order.placedStatus,
-    filledQuantity: lotsText(m, order.placedFilledLots),
-    remainingQuantity: lotsText(m, order.placedRemainingLots),
-    trades: order.placedTrades ?? noTrades,
-  };
-}
-
-/** What `match` found, besides the trades it pushed onto the taker. */
+/** What `match` found. */
 interface MatchOutcome {
   /** The cancel cause for a remainder that may not rest, or null when the remainder (if any) rests. */
   readonly cause: CancelCause | null;
   /** Per trade, the maker's id when that trade filled it; null while no maker filled. */
   readonly makersFilled: (string | null)[] | null;
+  /** The trades, in order; null when there were none. */
+  readonly trades: TradeView[] | null;
 }
 
 /** Places a fresh order: a PlacedResult (the order recorded as its own idempotency record) or a rejection. */
@@ -150,18 +136,15 @@ function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderComma
     state.close(order, 'cancelled', account);
     end = cause;
   }
-  order.placedStatus = order.status;
-  order.placedFilledLots = order.filledLots;
-  order.placedRemainingLots = end === 'rested' ? order.remainingLots : 0;
+  order.placed = Placement.of(lots, order.status, order.filledLots, end === 'rested' ? order.remainingLots : 0, outcome.trades);
   account.orderKeys.add(cmd.clientOrderId, order);
-  const reply = placedReply(order);
-  return new PlacedResult(reply, reply.orderId, cmd, m, priceTicks, lots, reply.trades, outcome.makersFilled, end, cancelledLots);
+  return new PlacedResult(order, lots, outcome.makersFilled, end, cancelledLots);
 }
 
-const restsOutcome: MatchOutcome = { cause: null, makersFilled: null };
-const iocOutcome: MatchOutcome = { cause: 'ioc', makersFilled: null };
-const marketOutcome: MatchOutcome = { cause: 'market', makersFilled: null };
-const fokOutcome: MatchOutcome = { cause: 'fok', makersFilled: null };
+const restsOutcome: MatchOutcome = { cause: null, makersFilled: null, trades: null };
+const iocOutcome: MatchOutcome = { cause: 'ioc', makersFilled: null, trades: null };
+const marketOutcome: MatchOutcome = { cause: 'market', makersFilled: null, trades: null };
+const fokOutcome: MatchOutcome = { cause: 'fok', makersFilled: null, trades: null };
 
 /** The outcome of an order that meets no crossing liquidity: it rests, or its time in force cancels it. */
 function noMatch(taker: Order): MatchOutcome {
@@ -176,6 +159,17 @@ function noMatch(taker: Order): MatchOutcome {
     default:
       return assertNever(taker.timeInForce);
   }
+}
+
+/**
+ * `releaseRemainder` of a resting order, which is always a limit order (market orders never rest),
+ * so its command need not be read.
+ */
+export function releaseResting(account: Account, order: Order): void {
+  const m = order.market;
+  const rest = order.remainingLots;
+  if (order.side === 'sell') account.balance(m.base.name).release(rest);
+  else account.balance(m.quote.name).release(notional(m, order.priceTicks, rest));
 }
 
 /** Gives back what the unfilled rest of `order` had reserved (nothing for a market buy). */
@@ -193,13 +187,15 @@ function crosses(order: Order, levelPrice: number): boolean {
 
 /**
  * Matches `taker` against `opposite` until filled, out of crossing liquidity, stopped by its own
- * resting order, or (market buy) out of cash. Trades go onto `taker.placedTrades`.
+ * resting order, or (market buy) out of cash. The trades come back in the outcome.
  */
 function match(state: ExchangeState, opposite: BookSide, taker: Order, account: Account, ctx: ApplyContext): MatchOutcome {
   const m = taker.market;
   const marketBuy = taker.orderType === 'market' && taker.side === 'buy';
   let stopped: CancelCause | null = null;
   let makersFilled: (string | null)[] | null = null;
+  let trades: TradeView[] | null = null;
+  let takerId: string | null = null;
   while (taker.remainingLots > 0) {
     const level = opposite.best();
     if (level === undefined || !crosses(taker, level.priceTicks)) break;
@@ -218,13 +214,15 @@ function match(state: ExchangeState, opposite: BookSide, taker: Order, account: 
       }
       if (fill === 0) break;
     }
-    const trades = (taker.placedTrades ??= []);
-    const trade = execute(state, opposite, taker, maker, fill, ctx, trades.length + 1, account);
+    trades ??= [];
+    // The taker's id once per order, not once per trade (ids are built, not stored: see Order.id).
+    takerId ??= taker.id;
+    const trade = execute(state, opposite, taker, takerId, maker, fill, ctx, trades.length + 1, account);
     trades.push(trade);
     if (maker.status === 'filled') {
       makersFilled ??= [];
       while (makersFilled.length < trades.length - 1) makersFilled.push(null);
-      makersFilled.push(maker.id);
+      makersFilled.push(taker.side === 'buy' ? trade.sellOrderId : trade.buyOrderId);
     }
     if (stopped !== null) break;
   }
@@ -234,13 +232,12 @@ function match(state: ExchangeState, opposite: BookSide, taker: Order, account: 
   else if (taker.orderType === 'market') cause = 'market';
   else if (taker.timeInForce === 'ioc') cause = 'ioc';
   else assert(taker.timeInForce === 'gtc', 'a FOK order passed its check but did not fill');
-  if (makersFilled === null) return cause === null ? restsOutcome : cause === 'ioc' ? iocOutcome : { cause, makersFilled };
-  return { cause, makersFilled };
+  return { cause, makersFilled, trades };
 }
 
 /** One trade of `lots` at the maker's price: moves cash and shares, updates both orders and the level. */
 function execute(
-  state: ExchangeState, opposite: BookSide, taker: Order, maker: Order, lots: number,
+  state: ExchangeState, opposite: BookSide, taker: Order, takerId: string, maker: Order, lots: number,
   ctx: ApplyContext, seq: number, takerAccount: Account,
 ): TradeView {
   const m = taker.market;
@@ -276,13 +273,14 @@ function execute(
   } else {
     maker.status = 'partiallyFilled';
   }
+  const makerId = maker.id;
   return {
     tradeId: `T${ctx.logIndex}.${seq}`,
     symbol: m.symbol,
     price: priceText(m, price),
     quantity: lotsText(m, lots),
-    buyOrderId: buyOrder.id,
-    sellOrderId: sellOrder.id,
+    buyOrderId: taker.side === 'buy' ? takerId : makerId,
+    sellOrderId: taker.side === 'buy' ? makerId : takerId,
     buyerAccountId: buyOrder.accountId,
     sellerAccountId: sellOrder.accountId,
     aggressorSide: taker.side,

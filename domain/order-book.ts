@@ -11,11 +11,13 @@
  * Memory matters more than it seems: every order the exchange remembers (open ones and the most
  * recent closed ones, see closedOrdersMax) is an `Order` object, and on real flow most orders
  * survive the young generation, so their size is what the garbage collector copies. `Order`
- * therefore stores only what cannot be derived: its id, account and side come from its seq and
- * its command (the order id string is built when asked for, not held).
+ * therefore stores little that can be derived: its id comes from its seq (the order id string is
+ * built when asked for, not held), its rarely read fields from its command. Account and side are
+ * the exception (see `Order.accountId`).
  */
 import { fail } from './assert.js';
 import type { MarketInfo } from './config.js';
+import { countSteps } from './money.js';
 import type { OrderStatus, OrderType, PlaceOrderCommand, Side, TimeInForce, TradeView } from './types.js';
 
 /** An order as the engine holds it: mutated in place as it fills, is reduced or leaves the book. */
@@ -27,13 +29,15 @@ export class Order {
   filledLots = 0;
   status: OrderStatus = 'new';
   /**
-   * What the PlaceOrder reply said (status and filled lots right after its own entry, and its
-   * trades): a retry with the same client order id gets that reply rebuilt from these fields.
+   * How the order's own entry left it, which the PlaceOrder reply shows (a retry with the same
+   * client order id gets that reply rebuilt from it): null for the common case, an order that
+   * rested untouched (status 'new', nothing filled, all it placed remaining, no trades), so most
+   * orders carry one field here instead of four. Set once, at placement; never changed after.
    */
-  placedStatus: OrderStatus = 'new';
-  placedFilledLots = 0;
-  placedRemainingLots = 0;
-  placedTrades: TradeView[] | null = null;
+  placed: Placement | null = null;
+  /** Its neighbours on its account's open-orders list while it rests (open-orders.ts). */
+  openPrev: Order | null = null;
+  openNext: Order | null = null;
   /** The log index of the PlaceOrder entry; the order id is `O<seq>`. */
   readonly seq: number;
   readonly market: MarketInfo;
@@ -42,12 +46,19 @@ export class Order {
   /** Total lots after reduces: filled + remaining while open. */
   quantityLots: number;
   /**
-   * The PlaceOrder command (immutable): the source of the account, side and the rarely read
-   * fields, and what a retry with the same client order id is compared with.
+   * The command's account and side, held on the order too (the same strings, so two fields):
+   * a cancel or a fill reads them, and reading them through `command` cost a cache miss on the
+   * command object per cancel, the largest single cost of a cancel.
+   */
+  readonly accountId: string;
+  readonly side: Side;
+  /**
+   * The PlaceOrder command (immutable): the source of the rarely read fields, and what a retry
+   * with the same client order id is compared with.
    */
   readonly command: PlaceOrderCommand;
 
-  /** `accountId` and `side` must be the command's (they are read from it, not stored twice). */
+  /** `accountId` and `side` must be the command's. */
   constructor(
     seq: number, accountId: string, market: MarketInfo, side: Side, priceTicks: number, quantityLots: number,
     command: PlaceOrderCommand,
@@ -57,20 +68,14 @@ export class Order {
     this.market = market;
     this.priceTicks = priceTicks;
     this.quantityLots = quantityLots;
+    this.accountId = accountId;
+    this.side = side;
     this.command = command;
   }
 
   /** `O<seq>`, built on each read: holding it would add a string per remembered order. */
   get id(): string {
     return orderIdOf(this.seq);
-  }
-
-  get accountId(): string {
-    return this.command.accountId;
-  }
-
-  get side(): Side {
-    return this.command.side;
   }
 
   get clientOrderId(): string {
@@ -85,12 +90,57 @@ export class Order {
     return this.command.timeInForce;
   }
 
+  get placedStatus(): OrderStatus {
+    return this.placed === null ? 'new' : this.placed.status;
+  }
+
+  get placedFilledLots(): number {
+    return this.placed === null ? 0 : this.placed.filledLots;
+  }
+
+  /** Untouched, it still had all it placed: the command's quantity (not `quantityLots`, which reduces lower). */
+  get placedRemainingLots(): number {
+    return this.placed === null ? this.placedLots : this.placed.remainingLots;
+  }
+
+  get placedTrades(): TradeView[] | null {
+    return this.placed === null ? null : this.placed.trades;
+  }
+
+  /** The quantity the order was placed with, in lots (from its command, validated when placed). */
+  get placedLots(): number {
+    const lots = countSteps(this.command.quantity, this.market.lot);
+    if (typeof lots !== 'number') fail(`order ${this.seq}: quantity ${this.command.quantity} is not a lot count`);
+    return lots;
+  }
+
   get remainingLots(): number {
     return this.quantityLots - this.filledLots;
   }
 
   get isOpen(): boolean {
     return this.status === 'new' || this.status === 'partiallyFilled';
+  }
+}
+
+/** How an order's own entry left it, when that was anything but "rested untouched" (see `Order.placed`). */
+export class Placement {
+  constructor(
+    readonly status: OrderStatus,
+    readonly filledLots: number,
+    /** What rested (0 when the order did not rest). */
+    readonly remainingLots: number,
+    /** The trades of its own entry, or null when it traded nothing. */
+    readonly trades: TradeView[] | null,
+  ) {}
+
+  /**
+   * The placement to record for an order placed with `placedLots`: null when it equals the
+   * untouched default (see `Order.placed`).
+   */
+  static of(placedLots: number, status: OrderStatus, filledLots: number, remainingLots: number, trades: TradeView[] | null): Placement | null {
+    if (status === 'new' && filledLots === 0 && trades === null && remainingLots === placedLots) return null;
+    return new Placement(status, filledLots, remainingLots, trades);
   }
 }
 

@@ -8,9 +8,9 @@
  * command carries an idempotency key: a repeated cancel is answered `orderNotOpen`.
  */
 import { fail } from './assert.js';
-import { type ExchangeState, lotsText, notional } from './exchange-state.js';
+import { type ExchangeState, notional } from './exchange-state.js';
 import { rejectCommand } from './funds-commands.js';
-import { releaseRemainder } from './matching.js';
+import { releaseResting } from './matching.js';
 import { countSteps } from './money.js';
 import { Order } from './order-book.js';
 import { CancelledResult, ReducedResult } from './apply-results.js';
@@ -38,7 +38,7 @@ function cancelResting(state: ExchangeState, order: Order): number {
   if (account === undefined || level === null) fail(`open order ${order.id} has no account or is not resting`);
   const rest = order.remainingLots;
   level.side.remove(order);
-  releaseRemainder(account, order);
+  releaseResting(account, order);
   state.close(order, 'cancelled', account);
   return rest;
 }
@@ -46,12 +46,10 @@ function cancelResting(state: ExchangeState, order: Order): number {
 export function applyCancelOrder(state: ExchangeState, cmd: CancelOrderCommand, ctx: ApplyContext): ApplyResult {
   const order = findOwnOpenOrder(state, cmd, ctx);
   if (!(order instanceof Order)) return order;
-  const cancelled = lotsText(order.market, cancelResting(state, order));
+  const m = order.market;
+  const cancelled = cancelResting(state, order);
   // The command names the order by its id, so the reply can reuse that string.
-  return new CancelledResult(
-    { kind: 'cancel', logIndex: ctx.logIndex, orderId: cmd.orderId, status: 'cancelled', cancelledQuantity: cancelled },
-    cmd.orderId, cmd.accountId, 'user', cancelled,
-  );
+  return new CancelledResult('cancel', ctx.logIndex, cmd.orderId, cmd.accountId, m, cancelled);
 }
 
 export function applyReduceOrder(state: ExchangeState, cmd: ReduceOrderCommand, ctx: ApplyContext): ApplyResult {
@@ -66,19 +64,12 @@ export function applyReduceOrder(state: ExchangeState, cmd: ReduceOrderCommand, 
     const cancelled = cancelResting(state, order);
     // The reduced total is what had filled: the whole remainder was taken off.
     order.quantityLots = order.filledLots;
-    return new CancelledResult(
-      { kind: 'reduce', logIndex: ctx.logIndex, orderId: cmd.orderId, status: 'cancelled', remainingQuantity: lotsText(m, 0) },
-      cmd.orderId, cmd.accountId, 'reduced', lotsText(m, cancelled),
-    );
+    return new CancelledResult('reduce', ctx.logIndex, cmd.orderId, cmd.accountId, m, cancelled);
   }
   const account = state.accounts.get(order.accountId)!;
   order.quantityLots -= lots;
   order.level!.totalLots -= lots;
   if (order.side === 'sell') account.balance(m.base.name).release(lots);
   else account.balance(m.quote.name).release(notional(m, order.priceTicks, lots));
-  const remaining = lotsText(m, order.remainingLots);
-  return new ReducedResult(
-    { kind: 'reduce', logIndex: ctx.logIndex, orderId: cmd.orderId, status: order.status, remainingQuantity: remaining },
-    cmd.orderId, cmd.accountId, lotsText(m, lots), lotsText(m, order.quantityLots), remaining,
-  );
+  return new ReducedResult(ctx.logIndex, cmd.orderId, cmd.accountId, m, order.status, lots, order.quantityLots, order.remainingLots);
 }

@@ -23,7 +23,7 @@ import type { CompiledConfig } from './config.js';
 import type { RingMember } from './dedup-ring.js';
 import { ExchangeState } from './exchange-state.js';
 import type { Account, DedupEntry } from './ledger.js';
-import { Order, type BookSide } from './order-book.js';
+import { Order, Placement, type BookSide } from './order-book.js';
 import type { OrderIndex } from './order-index.js';
 import { ByteReader, ByteWriter } from './snapshot-codec.js';
 import type {
@@ -264,10 +264,10 @@ function readOrder(r: ByteReader, config: CompiledConfig): Order {
   o.filledLots = r.uint();
   const bits = r.byte();
   o.status = pick(statuses, bits & 3);
-  o.placedStatus = pick(statuses, (bits >> 2) & 3);
-  o.placedFilledLots = r.uint();
-  o.placedRemainingLots = r.uint();
-  o.placedTrades = bits & 16 ? readTrades(r) : null;
+  const placedStatus = pick(statuses, (bits >> 2) & 3);
+  const placedFilledLots = r.uint();
+  const placedRemainingLots = r.uint();
+  o.placed = Placement.of(o.placedLots, placedStatus, placedFilledLots, placedRemainingLots, bits & 16 ? readTrades(r) : null);
   return o;
 }
 
@@ -348,7 +348,7 @@ export function writeSnapshot(state: ExchangeState): Uint8Array {
       w.uint(b.reserved);
     }
     w.uint(a.openOrders.size);
-    for (const seq of a.openOrders.keys()) w.uint(seq);
+    for (const o of a.openOrders.values()) w.uint(o.seq);
   }
   const ring = state.dedupRing;
   w.uint(ring.size);
@@ -438,8 +438,8 @@ export function readSnapshot(bytes: Uint8Array, config: CompiledConfig): Exchang
     for (let k = 0; k < open; k++) {
       const seq = r.uint();
       const o = state.orders.get(seq);
-      if (!(o !== undefined && o.accountId === account.id && o.level !== null)) fail(`snapshot: bad open order O${seq} of ${account.id}`);
-      account.openOrders.set(seq, o);
+      if (!(o !== undefined && o.accountId === account.id && o.level !== null && !account.openOrders.has(o))) fail(`snapshot: bad open order O${seq} of ${account.id}`);
+      account.openOrders.add(o);
     }
   }
   const slots = r.uint();
