@@ -29,6 +29,7 @@ import { defaultSnapshotPolicy } from '../src/node/snapshotter.js';
 import { projectExchange, startNode } from '../src/node/start-node.js';
 import { RaftNode, SeededRng, defaultRaftConfig, type SnapshotMeta } from '../src/raft/index.js';
 import { DiskStorage } from '../src/storage/index.js';
+import { decodeNodeSnapshot } from '../src/node/node-snapshot.js';
 
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const orders = Number(process.env['ORDERS'] ?? 1_000_000);
@@ -221,7 +222,7 @@ async function breakdown(dataDir: string): Promise<void> {
   const t1 = performance.now();
   const snapshot = await storage.loadSnapshot();
   const t2 = performance.now();
-  const exchange = snapshot === null ? new Exchange() : Exchange.restore(snapshot.data);
+  const exchange = snapshot === null ? new Exchange() : Exchange.restore(decodeNodeSnapshot(snapshot.data).exchange);
   const t3 = performance.now();
   const from = Math.max(exchange.lastAppliedIndex + 1, storage.firstIndex());
   const entries = storage.entries(from, storage.lastIndex() + 1);

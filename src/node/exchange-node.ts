@@ -22,6 +22,7 @@ import { Proposals, pendingProposalsMax } from './proposals.js';
 import { RaftDriver, type CoreStatus, type RaftCore } from './raft-driver.js';
 import { AppliedWaiters, ReadIndexer, pendingReadsMax } from './read-index.js';
 import { TradeHistory, defaultTradeHistoryLimits, type TradeHistoryLimits } from './trade-history.js';
+import { decodeNodeSnapshot, encodeNodeSnapshot, snapshotTradesMax } from './node-snapshot.js';
 import { Snapshotter, type AppliedPoint, type SnapshotData, type SnapshotPolicy, type SnapshotSink } from './snapshotter.js';
 import { MemberDirectory } from './member-directory.js';
 import { MembershipChanges, type MemberChangeResult } from './membership-changes.js';
@@ -159,22 +160,24 @@ export class ExchangeNode implements ExchangeNodeApi {
     });
     const initial = options.initialSnapshot ?? null;
     const startIndex = initial?.meta.index ?? 0;
+    const restored = initial === null ? null : decodeNodeSnapshot(initial.data);
     if (initial !== null) this.appliedPoint = { index: startIndex, term: initial.meta.term, timestampMs: initial.meta.timestampMs ?? 0 };
     this.appliedIndex = startIndex;
     this.committed = new CommittedStream(startIndex);
     this.proposals = new Proposals<Reply>(limits.pendingProposalsMax);
     this.applied = new AppliedWaiters(startIndex, limits.pendingReadsMax);
-    this.tradeHistory = new TradeHistory<TradeView>(limits, startIndex);
+    this.tradeHistory = new TradeHistory<TradeView>(limits, startIndex, restored?.trades ?? null);
     this.health = new HealthGate(options.durable.commitIndex, () => {
       options.logger.info({ applied: this.appliedIndex }, 'node is serving');
       options.onServing?.();
     });
-    this.projection = this.buildProjection(initial?.data);
+    this.projection = this.buildProjection(restored?.exchange);
     const snapshots = options.snapshots;
     this.snapshotter = snapshots === undefined ? null : new Snapshotter({
       sink: snapshots.sink,
       policy: snapshots.policy,
-      capture: () => this.projection.exchange.snapshot(),
+      // Captured at the applied point, so the trade window ends exactly at the snapshot's index.
+      capture: () => encodeNodeSnapshot(this.projection.exchange.snapshot(), this.tradeHistory.window(snapshotTradesMax)),
       membership: (index) => this.driver.membershipAt(index),
       compact: (meta, compactTo) => this.driver.compact(meta, compactTo),
       fatal: (error) => this.fatal(error),
@@ -420,7 +423,8 @@ export class ExchangeNode implements ExchangeNodeApi {
   /**
    * Ready.snapshot: save the leader's snapshot durably, then replace the exchange with it. The
    * old projection is torn down; applying resumes at meta.index + 1. Trades inside the snapshot
-   * were never replayed here: the trade history restarts after it and ends its open streams.
+   * were never replayed here: the trade history restarts from the trades the snapshot carries
+   * and ends its open streams (they resume).
    */
   private async installSnapshot(meta: SnapshotMeta): Promise<void> {
     const received = this.receivedSnapshot;
@@ -428,13 +432,15 @@ export class ExchangeNode implements ExchangeNodeApi {
     assert(received !== null && received.meta.index === meta.index && received.meta.term === meta.term,
       `no bytes received for snapshot ${meta.index}/${meta.term}`);
     this.receivedSnapshot = null;
+    // Read it before it replaces our own snapshot on disk: an unreadable one must not.
+    const installed = decodeNodeSnapshot(received.data);
     await this.options.snapshots.sink.saveSnapshot(received);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.subscriptions = [];
     this.committed.complete();
     this.committed = new CommittedStream(meta.index);
-    this.tradeHistory.restartAfter(meta.index);
-    this.projection = this.buildProjection(received.data);
+    this.tradeHistory.restartAfter(meta.index, installed.trades);
+    this.projection = this.buildProjection(installed.exchange);
     this.appliedIndex = meta.index;
     this.appliedPoint = { index: meta.index, term: meta.term, timestampMs: meta.timestampMs ?? 0 };
     this.snapshotter.installed(meta.index);

@@ -55,10 +55,41 @@ export class TradeHistory<T extends TradeLike> {
    * before it were folded into the snapshot, not replayed here, so this node cannot serve them:
    * a resume from there fails with TradeHistoryTrimmedError rather than silently skipping them.
    */
-  constructor(private readonly limits: TradeHistoryLimits = defaultTradeHistoryLimits, startAfter: LogIndex = 0) {
+  constructor(
+    private readonly limits: TradeHistoryLimits = defaultTradeHistoryLimits,
+    startAfter: LogIndex = 0,
+    /** The trades the snapshot at `startAfter` carried (node-snapshot.ts): resumable again. */
+    carried: { readonly from: LogIndex; readonly trades: readonly T[] } | null = null,
+  ) {
     assert(limits.tradeHistoryMax >= 1 && limits.streamBufferMax >= 1 && limits.streamDrainBatchMax >= 1, 'trade history limits must be >= 1');
+    this.startFrom(startAfter, carried);
+  }
+
+  /** History = the carried trades before `startAfter` (or none), and nothing after it yet. */
+  private startFrom(startAfter: LogIndex, carried: { readonly from: LogIndex; readonly trades: readonly T[] } | null): void {
+    this.items = [];
+    this.head = 0;
     this.trimmedThrough = startAfter;
     this.lastLogIndex = startAfter;
+    if (carried === null || carried.from > startAfter + 1) return;
+    this.trimmedThrough = carried.from - 1;
+    for (const trade of carried.trades) {
+      assert(trade.logIndex <= startAfter, `carried trade at ${trade.logIndex} after the snapshot at ${startAfter}`);
+      this.items.push({ seq: ++this.seq, trade });
+      if (this.items.length - this.head > this.limits.tradeHistoryMax) this.dropOldest();
+    }
+  }
+
+  /**
+   * The newest retained trades, at most `max`, for a snapshot: `from` is the log index from which
+   * every trade is included. A cut never splits the trades of one log index.
+   */
+  window(max: number): { from: LogIndex; trades: T[] } {
+    let start = Math.max(this.head, this.items.length - max);
+    if (start === this.head) return { from: this.trimmedThrough + 1, trades: this.items.slice(start).map((r) => r.trade) };
+    const cutIndex = this.items[start - 1]!.trade.logIndex;
+    while (start < this.items.length && this.items[start]!.trade.logIndex === cutIndex) start++;
+    return { from: cutIndex + 1, trades: this.items.slice(start).map((r) => r.trade) };
   }
 
   /** The first log index this node can replay trades from (a resume before it fails). */
@@ -69,18 +100,15 @@ export class TradeHistory<T extends TradeLike> {
   /**
    * The node jumped to a snapshot at `index` (InstallSnapshot): the trades between its last
    * applied entry and `index` were never replayed here. Every open stream would silently skip
-   * them, so each is ended with TradeHistoryTrimmedError (its client resumes on another node),
-   * and the retained history, no longer contiguous with what follows, is dropped.
+   * them, so each is ended with TradeHistoryTrimmedError (its client resumes, here from the
+   * snapshot's carried trades if they reach back far enough), and the history restarts from them.
    */
-  restartAfter(index: LogIndex): void {
+  restartAfter(index: LogIndex, carried: { readonly from: LogIndex; readonly trades: readonly T[] } | null = null): void {
     assert(index >= this.lastLogIndex, `snapshot at ${index} behind recorded trades at ${this.lastLogIndex}`);
-    const error = trimmedError(index + 1, 'this node installed a snapshot');
+    this.startFrom(index, carried);
+    const error = trimmedError(this.trimmedThrough + 1, 'this node installed a snapshot');
     for (const subscription of [...this.live]) subscription.fail(error);
     this.live.clear();
-    this.items = [];
-    this.head = 0;
-    this.trimmedThrough = index;
-    this.lastLogIndex = index;
   }
 
   /** Live subscribers (status, tests). */

@@ -92,6 +92,22 @@ describe('TradeHistory', () => {
     expect(after.map((x) => x.id)).toEqual(['t11']);
   });
 
+  it('a snapshot window never splits the trades of one log index, and a restart from it resumes there', async () => {
+    const h = new TradeHistory<T>({ tradeHistoryMax: 100, streamBufferMax: 10, streamDrainBatchMax: 10 });
+    for (const [i, id] of [[1, 'a'], [2, 'b'], [2, 'c'], [2, 'd'], [3, 'e']] as const) h.record(t(i, id));
+    expect(h.window(100)).toEqual({ from: 1, trades: [t(1, 'a'), t(2, 'b'), t(2, 'c'), t(2, 'd'), t(3, 'e')] });
+    // Three newest would cut inside index 2: all of index 2 goes.
+    expect(h.window(3)).toEqual({ from: 3, trades: [t(3, 'e')] });
+    expect(h.window(4)).toEqual({ from: 2, trades: [t(2, 'b'), t(2, 'c'), t(2, 'd'), t(3, 'e')] });
+
+    const restarted = new TradeHistory<T>({ tradeHistoryMax: 100, streamBufferMax: 10, streamDrainBatchMax: 10 }, 5, h.window(4));
+    expect(restarted.firstResumableIndex).toBe(2);
+    await expect(firstValueFrom(restarted.stream('', 1))).rejects.toBeInstanceOf(TradeHistoryTrimmedError);
+    restarted.record(t(6, 'f'));
+    const got = await firstValueFrom(restarted.stream('', 2).pipe(take(5), toArray()));
+    expect(got.map((x) => x.id)).toEqual(['b', 'c', 'd', 'e', 'f']);
+  });
+
   it('delivers long histories in batches, in order', async () => {
     const h = new TradeHistory<T>({ tradeHistoryMax: 5000, streamBufferMax: 10, streamDrainBatchMax: 7 });
     for (let i = 1; i <= 1000; i++) h.record(t(i, `t${i}`));

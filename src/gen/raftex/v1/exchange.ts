@@ -345,10 +345,11 @@ export interface StreamTradesRequest {
   symbol: string;
   /**
    * 0 = only trades committed from now on; N > 0 = every trade at log index >= N, then live.
-   * A node keeps the last 200,000 trades it applied itself; trades folded into a snapshot it
-   * started from or installed are not replayable there. Asking for them fails with OUT_OF_RANGE
-   * and trailer raftex-resume-from-log-index (the first index that node can serve); another node
-   * may still have them. The same status ends an open stream when its node installs a snapshot.
+   * A node keeps its last 200,000 trades; a snapshot carries the 20,000 before it, so a node
+   * that restarted from one or installed one still has those. Asking for older ones fails with
+   * OUT_OF_RANGE and trailer raftex-resume-from-log-index (the first index that node can serve);
+   * another node may still have them. The same status ends an open stream when its node
+   * installs a snapshot (resume at once, on the same node).
    */
   fromLogIndex: number;
 }
