@@ -211,7 +211,13 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
     };
     call.on('cancelled', () => finish(null));
     call.on('close', () => finish(null));
-    subscription = api.trades(symbol, fromLogIndex).subscribe({
+    // History waits for a slow reader (grpc-js's write buffer past its high-water mark) instead
+    // of being pushed into an ever-growing buffer; live trades queue in the node's bounded one.
+    const flow = {
+      paused: () => call.writableNeedDrain,
+      onResume: (resume: () => void) => call.once('drain', resume),
+    };
+    subscription = api.trades(symbol, fromLogIndex, flow).subscribe({
       next: (t) => {
         if (finished) return;
         // The node bounds its own buffer; this bounds grpc-js's, which grows when the client reads slowly.

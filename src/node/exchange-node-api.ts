@@ -6,6 +6,7 @@
 import type { Observable } from 'rxjs';
 import type { Command, Exchange, Reply, TradeView } from '../../domain/index.js';
 import type { NodeId, LogIndex, RoleKind, FollowerStatus, Term } from '../raft/types.js';
+import type { StreamFlow } from './trade-history.js';
 
 /** Named failures the services map to gRPC codes. */
 export class NotLeaderError extends Error {
@@ -110,9 +111,9 @@ export interface ExchangeNodeApi {
    * Committed trades from `fromLogIndex` (0 = live only; N > 0 = history at index >= N then live,
    * no gap, no duplicate); `symbol` '' = all. The observable errors with OverloadedError when the
    * subscriber falls more than the stream buffer limit behind. Subscription is registered
-   * synchronously on subscribe.
+   * synchronously on subscribe. `flow` (the transport's backpressure) paces the history replay.
    */
-  trades(symbol: string, fromLogIndex: LogIndex): Observable<TradeView>;
+  trades(symbol: string, fromLogIndex: LogIndex, flow?: StreamFlow): Observable<TradeView>;
   /** `withStateHash: false` leaves stateHash empty (it serialises and hashes the whole state). */
   status(options?: { readonly withStateHash?: boolean }): NodeStatus;
   /** The address (host:port) of the current leader as this node sends to it, or null. */

@@ -21,7 +21,7 @@ import { HealthGate } from './health.js';
 import { Proposals, pendingProposalsMax } from './proposals.js';
 import { RaftDriver, type CoreStatus, type RaftCore } from './raft-driver.js';
 import { AppliedWaiters, ReadIndexer, pendingReadsMax } from './read-index.js';
-import { TradeHistory, defaultTradeHistoryLimits, type TradeHistoryLimits } from './trade-history.js';
+import { TradeHistory, type StreamFlow, defaultTradeHistoryLimits, type TradeHistoryLimits } from './trade-history.js';
 import { decodeNodeSnapshot, encodeNodeSnapshot, snapshotTradesMax } from './node-snapshot.js';
 import { Snapshotter, type AppliedPoint, type SnapshotData, type SnapshotPolicy, type SnapshotSink } from './snapshotter.js';
 import { MemberDirectory } from './member-directory.js';
@@ -334,8 +334,8 @@ export class ExchangeNode implements ExchangeNodeApi {
     return { value: read(this.projection.exchange), appliedIndex: this.appliedIndex };
   }
 
-  trades(symbol: string, fromLogIndex: LogIndex): Observable<TradeView> {
-    return this.tradeHistory.stream(symbol, fromLogIndex);
+  trades(symbol: string, fromLogIndex: LogIndex, flow?: StreamFlow): Observable<TradeView> {
+    return this.tradeHistory.stream(symbol, fromLogIndex, flow ?? null);
   }
 
   status(options?: { readonly withStateHash?: boolean }): NodeStatus {

@@ -21,6 +21,16 @@ export interface TradeLike {
   readonly symbol: string;
 }
 
+/**
+ * The consumer's backpressure, for replaying history: while `paused()`, the history cursor
+ * waits (history is in memory and can wait) and `onResume` is asked to call back once. Live
+ * trades still queue in the bounded buffer meanwhile, so a consumer that stays slow is errored.
+ */
+export interface StreamFlow {
+  paused(): boolean;
+  onResume(resume: () => void): void;
+}
+
 export interface TradeHistoryLimits {
   /** Trades kept for resuming; older ones are dropped (a resume before them fails). */
   readonly tradeHistoryMax: number;
@@ -130,7 +140,7 @@ export class TradeHistory<T extends TradeLike> {
    * Trades of `symbol` ('' = all): with `fromLogIndex` 0 only those recorded from now on; with
    * N > 0 every retained trade at log index >= N first, then live. Registered synchronously.
    */
-  stream(symbol: string, fromLogIndex: LogIndex): Observable<T> {
+  stream(symbol: string, fromLogIndex: LogIndex, flow: StreamFlow | null = null): Observable<T> {
     return new Observable<T>((subscriber) => {
       if (fromLogIndex > 0 && this.trimmedThrough >= fromLogIndex) {
         subscriber.error(trimmedError(this.trimmedThrough + 1, 'older trades are no longer kept'));
@@ -138,7 +148,7 @@ export class TradeHistory<T extends TradeLike> {
       }
       const seam = this.seq;
       const historyFrom = fromLogIndex > 0 ? this.firstSeqAtOrAfter(fromLogIndex) : seam + 1;
-      const subscription = new Subscription<T>(this, subscriber, symbol, fromLogIndex, seam, historyFrom, this.limits);
+      const subscription = new Subscription<T>(this, subscriber, symbol, fromLogIndex, seam, historyFrom, this.limits, flow);
       this.live.add(subscription);
       subscription.schedule();
       return () => {
@@ -202,7 +212,10 @@ class Subscription<T extends TradeLike> {
     /** Next history seq to deliver. */
     private cursor: number,
     private readonly limits: TradeHistoryLimits,
+    private readonly flow: StreamFlow | null,
   ) {}
+  /** Waiting for the consumer's onResume (at most one callback registered). */
+  private waiting = false;
 
   offer(recorded: Recorded<T>): void {
     if (this.closed || recorded.seq <= this.seam || !this.wants(recorded.trade)) return;
@@ -233,6 +246,15 @@ class Subscription<T extends TradeLike> {
   }
 
   private drain(): void {
+    if (this.waiting) return;
+    if (this.flow !== null && this.flow.paused()) {
+      this.waiting = true;
+      this.flow.onResume(() => {
+        this.waiting = false;
+        this.schedule();
+      });
+      return;
+    }
     let budget = this.limits.streamDrainBatchMax;
     // History first, up to the seam.
     while (!this.closed && budget > 0 && this.cursor <= this.seam) {

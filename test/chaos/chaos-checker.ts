@@ -64,6 +64,8 @@ interface TradeReplay {
   readonly trades: Trade[];
   /** The node refused the replay: the first log index it said it can resume from. */
   readonly resumeFrom: number | null;
+  /** The stream broke off some other way: the trades are only a prefix. */
+  readonly failed: string | null;
 }
 
 /** Reads every committed trade from `fromLogIndex` up to `appliedIndex` on one node. */
@@ -71,6 +73,7 @@ async function tradesFrom(address: string, fromLogIndex: number, appliedIndex: n
   const client = new ExchangeServiceClient(address, credentials.createInsecure());
   const trades: Trade[] = [];
   let resumeFrom: number | null = null;
+  let failed: string | null = null;
   await new Promise<void>((resolve) => {
     const stream = client.streamTrades({ symbol: '', fromLogIndex });
     let timer = setTimeout(() => { stream.cancel(); }, 3000);
@@ -83,12 +86,13 @@ async function tradesFrom(address: string, fromLogIndex: number, appliedIndex: n
       clearTimeout(timer);
       const m = /resume from log index (\d+)/.exec(e.details ?? '');
       if (e.code === status.OUT_OF_RANGE && m) resumeFrom = Number(m[1]);
+      else if (e.code !== status.CANCELLED) failed = `${status[e.code]}: ${e.details}`;
       resolve();
     });
     stream.on('end', () => resolve());
   });
   client.close();
-  return { trades: trades.filter((t) => t.logIndex <= appliedIndex), resumeFrom };
+  return { trades: trades.filter((t) => t.logIndex <= appliedIndex), resumeFrom, failed };
 }
 
 /**
@@ -98,13 +102,16 @@ async function tradesFrom(address: string, fromLogIndex: number, appliedIndex: n
  */
 async function committedTrades(cluster: ChaosCluster, appliedIndex: number): Promise<{ trades: Trade[]; from: number }> {
   let earliest: { address: string; from: number } | null = null;
+  const failures: string[] = [];
   for (const node of cluster.nodes) {
     const replay = await tradesFrom(node.address, 1, appliedIndex);
-    if (replay.resumeFrom === null) return { trades: replay.trades, from: 1 };
-    if (earliest === null || replay.resumeFrom < earliest.from) earliest = { address: node.address, from: replay.resumeFrom };
+    if (replay.failed !== null) failures.push(`${node.id}: ${replay.failed}`);
+    else if (replay.resumeFrom === null) return { trades: replay.trades, from: 1 };
+    else if (earliest === null || replay.resumeFrom < earliest.from) earliest = { address: node.address, from: replay.resumeFrom };
   }
-  if (earliest === null) return { trades: [], from: 1 };
+  if (earliest === null) throw new Error(`no node replayed the committed trades: ${failures.join('; ')}`);
   const replay = await tradesFrom(earliest.address, earliest.from, appliedIndex);
+  if (replay.failed !== null || replay.resumeFrom !== null) throw new Error(`the committed trades from ${earliest.from} broke off: ${replay.failed ?? 'trimmed'}`);
   return { trades: replay.trades, from: earliest.from };
 }
 
@@ -168,7 +175,14 @@ export async function checkHistory(cluster: ChaosCluster, history: ChaosHistory,
   //    Checked from the earliest log index some node can still replay (all of it unless every
   //    node restarted from a snapshot since the first trades).
   const first = await cluster.status(cluster.nodes[0]!, 2000);
-  const truth = await committedTrades(cluster, first?.lastApplied ?? 0);
+  let truth: { trades: Trade[]; from: number };
+  try {
+    truth = await committedTrades(cluster, first?.lastApplied ?? 0);
+  } catch (e) {
+    // Without the truth no stream can be checked: that is a failure, not a pass.
+    problem('lost', (e as Error).message);
+    truth = { trades: [], from: Number.MAX_SAFE_INTEGER };
+  }
   if (truth.from > 1) verdict.problems.push(`note: trade streams checked from log index ${truth.from} (every node restarted from a snapshot since)`);
   const truthIds = truth.trades.map((t) => t.tradeId);
   if (new Set(truthIds).size !== truthIds.length) problem('dup', 'the committed trade stream repeats a trade id');

@@ -108,6 +108,23 @@ describe('TradeHistory', () => {
     expect(got.map((x) => x.id)).toEqual(['b', 'c', 'd', 'e', 'f']);
   });
 
+  it('replays history only as fast as the consumer takes it (flow), and misses nothing', async () => {
+    const h = new TradeHistory<T>({ tradeHistoryMax: 5000, streamBufferMax: 10, streamDrainBatchMax: 7 });
+    for (let i = 1; i <= 100; i++) h.record(t(i, `t${i}`));
+    let paused = true;
+    let resume: (() => void) | null = null;
+    const seen: string[] = [];
+    h.stream('', 1, { paused: () => paused, onResume: (r) => { resume = r; } }).subscribe({ next: (x) => seen.push(x.id) });
+    await tick();
+    await tick();
+    expect(seen).toEqual([]);
+    expect(resume).not.toBeNull();
+    paused = false;
+    resume!();
+    for (let i = 0; i < 20; i++) await tick();
+    expect(seen).toEqual(Array.from({ length: 100 }, (_, i) => `t${i + 1}`));
+  });
+
   it('delivers long histories in batches, in order', async () => {
     const h = new TradeHistory<T>({ tradeHistoryMax: 5000, streamBufferMax: 10, streamDrainBatchMax: 7 });
     for (let i = 1; i <= 1000; i++) h.record(t(i, `t${i}`));
