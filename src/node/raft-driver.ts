@@ -225,14 +225,32 @@ export class RaftDriver {
     return s.role === 'follower' && s.leaderId === request.from && s.term === request.term && request.prevLogIndex > s.lastLogIndex;
   }
 
-  /** Steps every held append whose gap has filled, whose wait ran out, or that no longer fits. */
+  /**
+   * A held append is stepped once its gap has filled, or it no longer fits (term, leader, role),
+   * or it waited appendHoldTicksMax ticks. The cost: when the filling append was really lost
+   * (overload: the leader's in-flight window full, a deadline), the rejection that makes the
+   * leader resend it comes up to that many ticks later. A shorter wait, or releasing on the
+   * leader's next heartbeat round, gave back most of the rejections in bench:catchup, where a
+   * follower restoring a snapshot stalls for longer than a round while the appends queue.
+   */
+  private shouldRelease(h: { readonly request: AppendEntries; readonly tick: number }): boolean {
+    return this.ticks - h.tick >= appendHoldTicksMax || !this.aheadOfLog(h.request);
+  }
+
+  /** Shutdown: step every held append now, so no inbound RPC waits for a tick that never comes. */
+  flushHeld(): void {
+    for (const h of this.held.splice(0)) this.stepNow(h.request, h.resolve);
+    this.kick();
+  }
+
+  /** Steps every held append shouldRelease allows, in log order. */
   private releaseHeld(): void {
     for (let progress = true; progress && this.held.length > 0;) {
       progress = false;
       this.held.sort((a, b) => a.request.prevLogIndex - b.request.prevLogIndex);
       for (let i = 0; i < this.held.length; i++) {
         const h = this.held[i]!;
-        if (this.ticks - h.tick < appendHoldTicksMax && this.aheadOfLog(h.request)) continue;
+        if (!this.shouldRelease(h)) continue;
         this.held.splice(i, 1);
         this.stepNow(h.request, h.resolve);
         progress = true;

@@ -189,6 +189,8 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
         }
       }
       clock.stop();
+      // Held AppendEntries wait for ticks, and there will be none: answer them now.
+      exchangeNode.driver.flushHeld();
       await server.stop(serverStopGraceMs);
       await exchangeNode.stop();
       forwarder.close();

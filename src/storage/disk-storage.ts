@@ -229,8 +229,11 @@ export class DiskStorage implements RaftStorage, RaftStorageWriter {
 
   /** Waits for an in-flight flush, then closes files. Unsynced writes are dropped. */
   async close(): Promise<void> {
-    await this.wal.close();
-    await this.lock.release();
+    try {
+      await this.wal.close();
+    } finally {
+      await this.lock.release();
+    }
   }
 
   /**

@@ -106,6 +106,17 @@ describe('RaftDriver', () => {
     await driver.stop();
   });
 
+  it('flushHeld answers held appends at shutdown, when no tick will come', () => {
+    const core = new FollowerCore();
+    const driver = new RaftDriver(core, new FakeStorage(), {
+      send: () => undefined, apply: () => undefined, readStates: () => undefined, afterReady: () => undefined, fatal: (e) => { throw e; },
+    }, { term: 1, votedFor: null });
+    void driver.stepRequest(appendOf(30, 2));
+    expect(core.steps).toEqual([]);
+    driver.flushHeld();
+    expect(core.steps.map((m) => (m as AppendEntries).prevLogIndex)).toEqual([30]);
+  });
+
   it('steps a held append anyway after appendHoldTicksMax ticks (the earlier one was lost)', () => {
     const core = new FollowerCore();
     const driver = new RaftDriver(core, new FakeStorage(), {
