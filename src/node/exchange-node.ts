@@ -366,10 +366,14 @@ export class ExchangeNode implements ExchangeNodeApi {
   leaderAddress(): string | null {
     const leaderId = this.driver.status().leaderId;
     const membership = this.driver.membership();
-    if (leaderId !== null) return this.directory.addressOfId(membership, leaderId);
+    if (leaderId !== null) {
+      const address = this.directory.addressOfId(membership, leaderId);
+      if (address !== null) return address;
+    }
     // A node outside the configuration (joining: `raftex member add` sent to the new node itself)
-    // hears from no leader until it is added; its --peers entries are members that know one and
-    // forward on (the hop limit bounds it).
+    // hears from no leader until it is added, or hears from one whose address its configuration
+    // does not hold yet; its --peers entries are members that know one and forward on (the hop
+    // limit bounds it).
     if (!isMember(membership, this.nodeId)) return this.directory.overrides.values().next().value ?? null;
     return null;
   }
