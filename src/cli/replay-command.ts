@@ -110,7 +110,7 @@ export function registerReplayCommand(program: CommanderCommand): void {
         const accounts: ReplayAccounts = { buyer: `${runId}.buyer`, seller: `${runId}.seller`, taker: `${runId}.taker` };
         const record: RecordedCommand[] = [];
         const summary = replayInProcess(messages, { symbol, orderbook, seedBook, runId, accounts, record });
-        const before = await retryingRead(() => client.call('getOrderBook', { symbol, depth: 1 }));
+        const before = await withRetries(() => client.call('getOrderBook', { symbol, depth: 1 }));
         if (before.bids.length > 0 || before.asks.length > 0) {
           console.error(`warning: the cluster's ${symbol} book is not empty before the run; the book comparison will likely fail`);
         }
@@ -208,15 +208,18 @@ class Progress {
 }
 
 /**
- * Reads change nothing, so UNAVAILABLE / DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED (a follower
- * between leaders, an overloaded node) are simply asked again, up to replayAttemptsMax times.
+ * Runs `op` until it succeeds or fails with something other than UNAVAILABLE /
+ * DEADLINE_EXCEEDED / RESOURCE_EXHAUSTED (a follower between leaders, an overloaded node), at
+ * most replayAttemptsMax times with a growing pause. Safe for reads, and for writes because the
+ * replay's ids make a repeat apply once.
  */
-async function retryingRead<T>(read: () => Promise<T>): Promise<T> {
+async function withRetries<T>(op: (attempt: number) => Promise<T>, onRetry: () => void = () => undefined): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await read();
+      return await op(attempt);
     } catch (e) {
       if (!isServiceError(e) || !isRetryable(e.code) || attempt >= replayAttemptsMax) throw e;
+      onRetry();
       await new Promise((r) => setTimeout(r, 50 * attempt));
     }
   }
@@ -305,21 +308,17 @@ export async function replayThroughCluster(client: NodeClient, record: readonly 
   const progress = new Progress('replay', record.length, started);
 
   /** One request with retries; FAILED_PRECONDITION is the business rejection the log decided. */
-  async function send(command: Command): Promise<Outcome> {
-    for (let attempt = 1; ; attempt++) {
+  function send(command: Command): Promise<Outcome> {
+    return withRetries(async (attempt) => {
       try {
         return await sendOnce(command);
       } catch (e) {
-        if (isServiceError(e) && e.code === grpcStatus.FAILED_PRECONDITION) {
-          // A cancel/reduce retried after a lost reply finds the order already changed: it applied.
-          if (attempt > 1 && (command.type === 'cancelOrder' || command.type === 'reduceOrder')) return { orderId: null, signature: 'retried' };
-          return { orderId: null, signature: 'rejected' };
-        }
-        if (!isServiceError(e) || !isRetryable(e.code) || attempt >= replayAttemptsMax) throw e;
-        retries++;
-        await new Promise((r) => setTimeout(r, 50 * attempt));
+        if (!isServiceError(e) || e.code !== grpcStatus.FAILED_PRECONDITION) throw e;
+        // A cancel/reduce retried after a lost reply finds the order already changed: it applied.
+        if (attempt > 1 && (command.type === 'cancelOrder' || command.type === 'reduceOrder')) return { orderId: null, signature: 'retried' };
+        return { orderId: null, signature: 'rejected' };
       }
-    }
+    }, () => retries++);
   }
 
   async function sendOnce(command: Command): Promise<Outcome> {
@@ -403,7 +402,7 @@ export async function replayThroughCluster(client: NodeClient, record: readonly 
   progress.finish(done);
   if (failure !== null) throw failure;
 
-  const book = await retryingRead(() => client.call('getOrderBook', { symbol: o.symbol, depth: replayBookDepth }));
+  const book = await withRetries(() => client.call('getOrderBook', { symbol: o.symbol, depth: replayBookDepth }));
   const bookMatches = o.localBook !== null && levelsEqual(o.localBook.bids, book.bids) && levelsEqual(o.localBook.asks, book.asks);
   const cancelledAtEnd = o.keep ? 0 : await cancelRunOrders(client, o, send);
   const lastRowTopMatches = o.lastRow === undefined ? null : topOfBookMatches({ bids: book.bids, asks: book.asks }, o.lastRow);
@@ -422,7 +421,7 @@ async function cancelRunOrders(client: NodeClient, o: ClusterReplayOptions, send
   let cancelled = 0;
   let failure: unknown = null;
   for (const accountId of [o.accounts.buyer, o.accounts.seller, o.accounts.taker]) {
-    const open = await retryingRead(() => client.call('listOrders', { accountId }));
+    const open = await withRetries(() => client.call('listOrders', { accountId }));
     for (const order of open.orders) {
       await window.acquire();
       void send({ type: 'cancelOrder', accountId, orderId: order.orderId }).then(

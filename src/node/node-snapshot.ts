@@ -12,7 +12,7 @@
  * are an exchange snapshot alone (older builds, offline tools): no trades, resumable from after it.
  */
 import type { Side, TradeView } from '../../domain/index.js';
-import type { LogIndex } from '../raft/types.js';
+import type { CarriedTrades } from './trade-history.js';
 
 const magic = [0x52, 0x58, 0x4e, 0x53]; // "RXNS"
 const version = 1;
@@ -21,11 +21,8 @@ const headerBytes = magic.length + 1 + 4;
 /** Trades a snapshot carries at most (newest kept): bounds its size (~150 bytes a trade). */
 export const snapshotTradesMax = 20_000;
 
-/** The node snapshot's trade part: every trade at log index >= `from`, oldest first. */
-export interface SnapshotTrades {
-  readonly from: LogIndex;
-  readonly trades: readonly TradeView[];
-}
+/** The node snapshot's trade part. */
+export type SnapshotTrades = CarriedTrades<TradeView>;
 
 export interface NodeSnapshot {
   readonly exchange: Uint8Array;

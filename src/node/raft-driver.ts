@@ -101,6 +101,13 @@ export const appendsHeldMax = 64;
 export const appendHoldTicksMax = 10;
 
 type RequestMessage = RequestVote | AppendEntries | InstallSnapshot;
+
+/** An AppendEntries waiting for its gap to fill, with the RPC it answers and when it arrived. */
+interface HeldAppend {
+  readonly request: AppendEntries;
+  readonly resolve: (m: Message | null) => void;
+  readonly tick: number;
+}
 type ResponseType = 'requestVoteResponse' | 'appendEntriesResponse' | 'installSnapshotResponse';
 
 interface ReplySlot {
@@ -162,7 +169,7 @@ export class RaftDriver {
   private durableVote: NodeId | null;
   private idleWaiters: (() => void)[] = [];
   /** AppendEntries that arrived ahead of a gap in the log (see appendsHeldMax). */
-  private held: { readonly request: AppendEntries; readonly resolve: (m: Message | null) => void; readonly tick: number }[] = [];
+  private held: HeldAppend[] = [];
   private ticks = 0;
   readonly stats: DriverStats = { readies: 0, syncs: 0, entriesPersisted: 0, appendRejectionsSent: 0, appendRejectionsReceived: 0, appendsHeld: 0 };
 
@@ -196,7 +203,7 @@ export class RaftDriver {
   stepRequest(request: RequestMessage): Promise<Message | null> {
     if (this.stopped || this.slotCount >= inboundRequestsMax) return Promise.resolve(null);
     return new Promise((resolve) => {
-      if (request.type === 'appendEntries' && this.held.length < appendsHeldMax && this.aheadOfLog(request)) {
+      if (request.type === 'appendEntries' && this.held.length < appendsHeldMax && this.aheadOfLog(request, this.core.status())) {
         this.held.push({ request, resolve, tick: this.ticks });
         this.stats.appendsHeld++;
         return;
@@ -220,8 +227,7 @@ export class RaftDriver {
   }
 
   /** An append from our current leader that starts past the end of our log: an overtaker. */
-  private aheadOfLog(request: AppendEntries): boolean {
-    const s = this.core.status();
+  private aheadOfLog(request: AppendEntries, s: CoreStatus): boolean {
     return s.role === 'follower' && s.leaderId === request.from && s.term === request.term && request.prevLogIndex > s.lastLogIndex;
   }
 
@@ -233,8 +239,8 @@ export class RaftDriver {
    * leader's next heartbeat round, gave back most of the rejections in bench:catchup, where a
    * follower restoring a snapshot stalls for longer than a round while the appends queue.
    */
-  private shouldRelease(h: { readonly request: AppendEntries; readonly tick: number }): boolean {
-    return this.ticks - h.tick >= appendHoldTicksMax || !this.aheadOfLog(h.request);
+  private shouldRelease(h: HeldAppend, s: CoreStatus): boolean {
+    return this.ticks - h.tick >= appendHoldTicksMax || !this.aheadOfLog(h.request, s);
   }
 
   /** Shutdown: step every held append now, so no inbound RPC waits for a tick that never comes. */
@@ -243,19 +249,18 @@ export class RaftDriver {
     this.kick();
   }
 
-  /** Steps every held append shouldRelease allows, in log order. */
+  /**
+   * Steps every held append shouldRelease allows, in log order. Each step can grow the log and
+   * so release the next one: the core's status is read once per step, not once per held append.
+   */
   private releaseHeld(): void {
-    for (let progress = true; progress && this.held.length > 0;) {
-      progress = false;
-      this.held.sort((a, b) => a.request.prevLogIndex - b.request.prevLogIndex);
-      for (let i = 0; i < this.held.length; i++) {
-        const h = this.held[i]!;
-        if (!this.shouldRelease(h)) continue;
-        this.held.splice(i, 1);
-        this.stepNow(h.request, h.resolve);
-        progress = true;
-        break;
-      }
+    this.held.sort((a, b) => a.request.prevLogIndex - b.request.prevLogIndex);
+    while (this.held.length > 0) {
+      const s = this.core.status();
+      const i = this.held.findIndex((h) => this.shouldRelease(h, s));
+      if (i < 0) return;
+      const [h] = this.held.splice(i, 1);
+      this.stepNow(h!.request, h!.resolve);
     }
   }
 

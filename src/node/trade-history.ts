@@ -31,6 +31,12 @@ export interface StreamFlow {
   onResume(resume: () => void): void;
 }
 
+/** Trades a snapshot carried: every trade at log index >= `from` up to the snapshot, oldest first. */
+export interface CarriedTrades<T> {
+  readonly from: LogIndex;
+  readonly trades: readonly T[];
+}
+
 export interface TradeHistoryLimits {
   /** Trades kept for resuming; older ones are dropped (a resume before them fails). */
   readonly tradeHistoryMax: number;
@@ -69,14 +75,14 @@ export class TradeHistory<T extends TradeLike> {
     private readonly limits: TradeHistoryLimits = defaultTradeHistoryLimits,
     startAfter: LogIndex = 0,
     /** The trades the snapshot at `startAfter` carried (node-snapshot.ts): resumable again. */
-    carried: { readonly from: LogIndex; readonly trades: readonly T[] } | null = null,
+    carried: CarriedTrades<T> | null = null,
   ) {
     assert(limits.tradeHistoryMax >= 1 && limits.streamBufferMax >= 1 && limits.streamDrainBatchMax >= 1, 'trade history limits must be >= 1');
     this.startFrom(startAfter, carried);
   }
 
   /** History = the carried trades before `startAfter` (or none), and nothing after it yet. */
-  private startFrom(startAfter: LogIndex, carried: { readonly from: LogIndex; readonly trades: readonly T[] } | null): void {
+  private startFrom(startAfter: LogIndex, carried: CarriedTrades<T> | null): void {
     this.items = [];
     this.head = 0;
     this.trimmedThrough = startAfter;
@@ -113,7 +119,7 @@ export class TradeHistory<T extends TradeLike> {
    * them, so each is ended with TradeHistoryTrimmedError (its client resumes, here from the
    * snapshot's carried trades if they reach back far enough), and the history restarts from them.
    */
-  restartAfter(index: LogIndex, carried: { readonly from: LogIndex; readonly trades: readonly T[] } | null = null): void {
+  restartAfter(index: LogIndex, carried: CarriedTrades<T> | null = null): void {
     assert(index >= this.lastLogIndex, `snapshot at ${index} behind recorded trades at ${this.lastLogIndex}`);
     this.startFrom(index, carried);
     const error = trimmedError(this.trimmedThrough + 1, 'this node installed a snapshot');

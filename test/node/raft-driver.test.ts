@@ -91,12 +91,18 @@ const entriesFrom = (first: number, count: number): LogEntry[] =>
 const appendOf = (prevLogIndex: number, count: number): AppendEntries =>
   ({ ...append('n2', prevLogIndex), entries: entriesFrom(prevLogIndex + 1, count) });
 
+/** A driver over a FollowerCore whose hooks do nothing: for the hold-buffer cases. */
+function followerSetup() {
+  const core = new FollowerCore();
+  const driver = new RaftDriver(core, new FakeStorage(), {
+    send: () => undefined, apply: () => undefined, readStates: () => undefined, afterReady: () => undefined, fatal: (e) => { throw e; },
+  }, { term: 1, votedFor: null });
+  return { core, driver };
+}
+
 describe('RaftDriver', () => {
   it('holds an append that overtook an earlier one until the gap fills, so neither is rejected', async () => {
-    const core = new FollowerCore();
-    const driver = new RaftDriver(core, new FakeStorage(), {
-      send: () => undefined, apply: () => undefined, readStates: () => undefined, afterReady: () => undefined, fatal: (e) => { throw e; },
-    }, { term: 1, votedFor: null });
+    const { core, driver } = followerSetup();
     void driver.stepRequest(appendOf(12, 3));
     expect(core.steps).toEqual([]);
     void driver.stepRequest(appendOf(10, 2));
@@ -107,10 +113,7 @@ describe('RaftDriver', () => {
   });
 
   it('flushHeld answers held appends at shutdown, when no tick will come', () => {
-    const core = new FollowerCore();
-    const driver = new RaftDriver(core, new FakeStorage(), {
-      send: () => undefined, apply: () => undefined, readStates: () => undefined, afterReady: () => undefined, fatal: (e) => { throw e; },
-    }, { term: 1, votedFor: null });
+    const { core, driver } = followerSetup();
     void driver.stepRequest(appendOf(30, 2));
     expect(core.steps).toEqual([]);
     driver.flushHeld();
@@ -118,10 +121,7 @@ describe('RaftDriver', () => {
   });
 
   it('steps a held append anyway after appendHoldTicksMax ticks (the earlier one was lost)', () => {
-    const core = new FollowerCore();
-    const driver = new RaftDriver(core, new FakeStorage(), {
-      send: () => undefined, apply: () => undefined, readStates: () => undefined, afterReady: () => undefined, fatal: (e) => { throw e; },
-    }, { term: 1, votedFor: null });
+    const { core, driver } = followerSetup();
     void driver.stepRequest(appendOf(20, 1));
     for (let i = 1; i < appendHoldTicksMax; i++) driver.tick();
     expect(core.steps).toEqual([]);
