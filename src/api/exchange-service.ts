@@ -22,6 +22,8 @@ import type { AcceptedReply, Mapped, RawCommand } from './proto-mapping.js';
 import { ApiStatusError, invalidArgument, withWireFieldNames, notFound, rejected, toServiceError, unavailable } from './status-mapping.js';
 import { forwardedMetadataKey, forwardHops, forwardHopsMax, LeaderForwarder } from './leader-forwarder.js';
 import type { Forwarder, RequestOf, ResponseOf, UnaryMethod } from './leader-forwarder.js';
+import { defaultOrderEntryInFlightMax, orderEntryHandler } from './order-entry-session.js';
+import type { WriteHandler, WriteOrigin } from './write-handler.js';
 
 /** Tuning of the service; every field has a default. */
 export interface ExchangeServiceOptions {
@@ -40,6 +42,8 @@ export interface ExchangeServiceOptions {
   readonly forwarder?: Forwarder;
   /** Trades queued in one StreamTrades call's gRPC buffer before it ends with RESOURCE_EXHAUSTED. */
   readonly streamBufferMax?: number;
+  /** Writes one OrderEntry session may have in flight before the server stops reading it. */
+  readonly orderEntryInFlightMax?: number;
   /** Epoch ms; injectable for tests. */
   readonly now?: () => number;
 }
@@ -73,19 +77,22 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
     return Number.isFinite(ms) ? ms : now() + defaultDeadline;
   }
 
+  function originOf<M extends UnaryMethod>(call: ServerUnaryCall<RequestOf<M>, ResponseOf<M>>): WriteOrigin<M> {
+    return { request: call.request, hops: forwardHops(call.metadata.get(forwardedMetadataKey)), deadlineMs: deadlineOf(call) };
+  }
+
   /**
    * Runs `local` on this node; when it does not lead, forwards the original request to the leader,
    * or waits (up to `leaderWaitMs`, within the deadline) for one to be known.
    */
   async function withLeader<M extends UnaryMethod>(
-    call: ServerUnaryCall<RequestOf<M>, ResponseOf<M>>,
+    origin: WriteOrigin<M>,
     method: M,
     local: (deadlineMs: number) => Promise<ResponseOf<M>>,
     /** The caller already tried `local` once and got this. */
     firstRefusal: NotLeaderError | null = null,
   ): Promise<ResponseOf<M>> {
-    const deadlineMs = deadlineOf(call);
-    const hops = forwardHops(call.metadata.get(forwardedMetadataKey));
+    const { deadlineMs, hops } = origin;
     const mayForward = hops < forwardHopsMax;
     const giveUpAt = Math.min(deadlineMs, now() + leaderWaitMs);
     let refusal = firstRefusal;
@@ -97,7 +104,7 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
         refusal = null;
         if (!(e instanceof NotLeaderError)) throw e;
         const address = mayForward ? (e.leaderAddress ?? api.leaderAddress()) : null;
-        if (address !== null) return forwarder.forward(address, method, call.request, deadlineMs, hops + 1);
+        if (address !== null) return forwarder.forward(address, method, origin.request, deadlineMs, hops + 1);
         const t = now();
         if (t >= deadlineMs) throw new DeadlineError('deadline exceeded while waiting for a leader');
         if (t >= giveUpAt) {
@@ -120,12 +127,13 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
    * Validate at the edge, then submit on the leader; rejected replies become FAILED_PRECONDITION.
    * Every order pays this path, so the leader's case is plain callbacks (one promise: the
    * proposal's); only a NotLeaderError takes the general retry/forward loop of `withLeader`.
+   * The result serves both a unary call and one write of an OrderEntry session.
    */
-  function write<M extends UnaryMethod>(
+  function writer<M extends UnaryMethod>(
     method: M,
     toRaw: (req: RequestOf<M>) => Mapped<RawCommand>,
     toResponse: (reply: AcceptedReply) => Mapped<ResponseOf<M>>,
-  ): handleUnaryCall<RequestOf<M>, ResponseOf<M>> {
+  ): WriteHandler<M> {
     /** The applied reply as the call's response, or the status it maps to. */
     const respond = (reply: Reply): ResponseOf<M> => {
       if (reply.kind === 'rejected') throw rejected(reply.reason, reply.message, reply.logIndex);
@@ -134,20 +142,18 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
       if (!response.ok) throw new ApiStatusError(status.INTERNAL, response.error);
       return response.value;
     };
-    return (call, callback) => {
-      const fail = (e: unknown): void => callback(toServiceError(e));
-      const succeed = (response: ResponseOf<M>): void => callback(null, response);
+    return (origin, succeed, fail) => {
       let submitted: Promise<Reply>;
       let local: (deadlineMs: number) => Promise<ResponseOf<M>>;
       try {
         if (trace) traceLine('rpc-in');
-        const raw = toRaw(call.request);
+        const raw = toRaw(origin.request);
         if (!raw.ok) throw invalidArgument(raw.error);
         const valid = validateCommand(raw.value, options.config);
         if (!valid.ok) throw invalidArgument(withWireFieldNames(valid.error));
         const command = valid.command;
         local = (deadlineMs) => api.submit(command, deadlineMs).then(respond);
-        submitted = api.submit(command, deadlineOf(call));
+        submitted = api.submit(command, origin.deadlineMs);
       } catch (e) {
         fail(e);
         return;
@@ -164,12 +170,25 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
           succeed(response);
         },
         (e: unknown) => {
-          if (e instanceof NotLeaderError) withLeader(call, method, local, e).then(succeed, fail);
+          if (e instanceof NotLeaderError) withLeader(origin, method, local, e).then(succeed, fail);
           else fail(e);
         },
       );
     };
   }
+
+  /** A write handler as a unary grpc-js method. */
+  function unaryWrite<M extends UnaryMethod>(handler: WriteHandler<M>): handleUnaryCall<RequestOf<M>, ResponseOf<M>> {
+    return (call, callback) => handler(originOf(call), (response) => callback(null, response), (e) => callback(toServiceError(e)));
+  }
+
+  const writes = {
+    deposit: writer('deposit', depositToCommand, (r) => mapKind(r, 'balance', balanceReplyToResponse)),
+    withdraw: writer('withdraw', withdrawToCommand, (r) => mapKind(r, 'balance', balanceReplyToResponse)),
+    submitOrder: writer('submitOrder', submitOrderToCommand, (r) => mapKind(r, 'order', orderReplyToResponse)),
+    cancelOrder: writer('cancelOrder', cancelOrderToCommand, (r) => mapKind(r, 'cancel', cancelReplyToResponse)),
+    reduceOrder: writer('reduceOrder', reduceOrderToCommand, (r) => mapKind(r, 'reduce', reduceReplyToResponse)),
+  };
 
   /** Linearizable read through the node; forwarded to the leader if the node cannot serve it. */
   function read<M extends UnaryMethod>(
@@ -180,7 +199,7 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
     return unary(async (call) => {
       const error = check(call.request);
       if (error !== null) throw invalidArgument(error);
-      return withLeader(call, method, (deadlineMs) => serve(call.request, deadlineMs));
+      return withLeader(originOf(call), method, (deadlineMs) => serve(call.request, deadlineMs));
     });
   }
 
@@ -237,11 +256,11 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
   }
 
   return {
-    deposit: write('deposit', depositToCommand, (r) => mapKind(r, 'balance', balanceReplyToResponse)),
-    withdraw: write('withdraw', withdrawToCommand, (r) => mapKind(r, 'balance', balanceReplyToResponse)),
-    submitOrder: write('submitOrder', submitOrderToCommand, (r) => mapKind(r, 'order', orderReplyToResponse)),
-    cancelOrder: write('cancelOrder', cancelOrderToCommand, (r) => mapKind(r, 'cancel', cancelReplyToResponse)),
-    reduceOrder: write('reduceOrder', reduceOrderToCommand, (r) => mapKind(r, 'reduce', reduceReplyToResponse)),
+    deposit: unaryWrite(writes.deposit),
+    withdraw: unaryWrite(writes.withdraw),
+    submitOrder: unaryWrite(writes.submitOrder),
+    cancelOrder: unaryWrite(writes.cancelOrder),
+    reduceOrder: unaryWrite(writes.reduceOrder),
 
     getPortfolio: read('getPortfolio', (req) => checkId('account_id', req.accountId), async (req, deadlineMs) => {
       const { value, appliedIndex } = await api.read((ex) => ex.portfolio(req.accountId), deadlineMs);
@@ -266,6 +285,7 @@ export function exchangeServiceImpl(api: ExchangeNodeApi, options: ExchangeServi
       return { orders: value.map(orderToProto) };
     }),
     streamTrades,
+    orderEntry: orderEntryHandler(writes, { writeDeadlineMs: defaultDeadline, inFlightMax: options.orderEntryInFlightMax ?? defaultOrderEntryInFlightMax, now }),
   };
 }
 

@@ -19,6 +19,9 @@ export const statusMessageMax = 512;
 /** Trailer carrying the domain's machine-readable reject reason next to FAILED_PRECONDITION. */
 export const rejectReasonTrailer = 'raftex-reject-reason';
 
+/** Trailer next to FAILED_PRECONDITION: the log index at which the rejection was committed. */
+export const logIndexTrailer = 'raftex-log-index';
+
 /** Trailer next to OUT_OF_RANGE from StreamTrades: the first log index this node can replay. */
 export const resumeFromMetadataKey = 'raftex-resume-from-log-index';
 
@@ -84,7 +87,7 @@ export function unavailable(message: string): ApiStatusError {
 export function rejected(reason: string, message: string, logIndex: number): ApiStatusError {
   const metadata = new Metadata();
   metadata.set(rejectReasonTrailer, reason);
-  metadata.set('raftex-log-index', String(logIndex));
+  metadata.set(logIndexTrailer, String(logIndex));
   return new ApiStatusError(status.FAILED_PRECONDITION, `${reason}: ${message}`, metadata);
 }
 

@@ -9,6 +9,7 @@ import { Option, type Command } from 'commander';
 import { ClusterServiceClient, Role, type GetStatusResponse } from '../gen/raftex/v1/cluster.js';
 import { defaultTiming } from '../node/clock.js';
 import { createNodeLogger, parsePeers, startNode, type RunningNode } from '../node/start-node.js';
+import { defaultSnapshotPolicy, snapshotPolicyEvery } from '../node/snapshotter.js';
 
 /** SIGTERM must end the process within 5 s (contract); shutdown steps share this budget. */
 export const shutdownBudgetMs = 4_500;
@@ -37,8 +38,9 @@ export function registerNodeCommands(program: Command): void {
     .option('--data-dir <dir>', 'where the WAL lives (default data/<id>)')
     .option('--election-timeout-ms <ms>', 'election timeout (randomized between it and 2x)', positiveInt('election-timeout-ms'), defaultTiming.electionTimeoutMs)
     .option('--heartbeat-ms <ms>', 'leader heartbeat interval', positiveInt('heartbeat-ms'), defaultTiming.heartbeatMs)
+    .option('--snapshot-entries <n>', 'snapshot and compact the log every n applied entries (keeps n/10 behind it)', positiveInt('snapshot-entries'), defaultSnapshotPolicy.entriesPerSnapshot)
     .addOption(new Option('--log-level <level>', 'pino log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(process.env['RAFTEX_LOG_LEVEL'] ?? 'info'))
-    .action(async (opts: { id: string; listen: string; peers: string; join: boolean; dataDir?: string; electionTimeoutMs: number; heartbeatMs: number; logLevel: string }) => {
+    .action(async (opts: { id: string; listen: string; peers: string; join: boolean; dataDir?: string; electionTimeoutMs: number; heartbeatMs: number; snapshotEntries: number; logLevel: string }) => {
       const logger = createNodeLogger(opts.id, opts.logLevel);
       let running: RunningNode;
       try {
@@ -49,6 +51,7 @@ export function registerNodeCommands(program: Command): void {
           join: opts.join,
           dataDir: opts.dataDir ?? join('data', opts.id),
           timing: { electionTimeoutMs: opts.electionTimeoutMs, heartbeatMs: opts.heartbeatMs },
+          snapshotPolicy: snapshotPolicyEvery(opts.snapshotEntries),
           logger,
         });
       } catch (error) {
@@ -87,8 +90,9 @@ export function registerNodeCommands(program: Command): void {
     .option('--data-dir <dir>', 'data root; node i uses <dir>/n<i>', 'data')
     .option('--election-timeout-ms <ms>', 'passed to every node', positiveInt('election-timeout-ms'), defaultTiming.electionTimeoutMs)
     .option('--heartbeat-ms <ms>', 'passed to every node', positiveInt('heartbeat-ms'), defaultTiming.heartbeatMs)
+    .option('--snapshot-entries <n>', 'passed to every node', positiveInt('snapshot-entries'), defaultSnapshotPolicy.entriesPerSnapshot)
     .option('--log-level <level>', 'passed to every node', 'info')
-    .action(async (opts: { nodes: number; host: string; basePort: number; dataDir: string; electionTimeoutMs: number; heartbeatMs: number; logLevel: string }) => {
+    .action(async (opts: { nodes: number; host: string; basePort: number; dataDir: string; electionTimeoutMs: number; heartbeatMs: number; snapshotEntries: number; logLevel: string }) => {
       await runCluster(opts);
     });
 }
@@ -100,7 +104,7 @@ interface ClusterMember {
   client: ClusterServiceClient;
 }
 
-async function runCluster(opts: { nodes: number; host: string; basePort: number; dataDir: string; electionTimeoutMs: number; heartbeatMs: number; logLevel: string }): Promise<void> {
+async function runCluster(opts: { nodes: number; host: string; basePort: number; dataDir: string; electionTimeoutMs: number; heartbeatMs: number; snapshotEntries: number; logLevel: string }): Promise<void> {
   if (opts.nodes > clusterNodesMax) throw new Error(`--nodes must be <= ${clusterNodesMax}`);
   const members: ClusterMember[] = [];
   for (let i = 0; i < opts.nodes; i++) {
@@ -114,7 +118,7 @@ async function runCluster(opts: { nodes: number; host: string; basePort: number;
     const peers = members.filter((m) => m !== member).map((m) => `${m.id}=${m.address}`).join(',');
     const args = [...process.execArgv, entry, 'node', '--id', member.id, '--listen', member.address,
       '--data-dir', join(opts.dataDir, member.id), '--election-timeout-ms', String(opts.electionTimeoutMs),
-      '--heartbeat-ms', String(opts.heartbeatMs), '--log-level', opts.logLevel];
+      '--heartbeat-ms', String(opts.heartbeatMs), '--snapshot-entries', String(opts.snapshotEntries), '--log-level', opts.logLevel];
     if (peers !== '') args.push('--peers', peers);
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     prefixLines(child.stdout, process.stdout, `[${member.id}] `);

@@ -3,6 +3,8 @@
  * INTERNAL grpc-js answers when a deserializer throws. The guard wraps each unary and
  * server-streaming method of a service: its deserializer returns a marker instead of throwing, and
  * its handler answers the marker with INVALID_ARGUMENT before the implementation sees it.
+ * Request-streaming methods get the same deserializer; their handlers see each message and must
+ * check it with {@link malformedRequestStatus} (a stream cannot be answered before it is read).
  */
 import * as grpc from '@grpc/grpc-js';
 
@@ -23,6 +25,11 @@ function invalid(request: MalformedRequest): Partial<grpc.StatusObject> {
   return { code: grpc.status.INVALID_ARGUMENT, details: `malformed request: ${request[malformedMarker].slice(0, decodeErrorEchoMax)}` };
 }
 
+/** INVALID_ARGUMENT for a message of a request stream that did not decode, else null. */
+export function malformedRequestStatus(request: unknown): Partial<grpc.StatusObject> | null {
+  return isMalformed(request) ? invalid(request) : null;
+}
+
 type AnyHandler = (...args: unknown[]) => void;
 
 export function guardMalformedRequests(
@@ -33,9 +40,8 @@ export function guardMalformedRequests(
   const guardedImplementation: Record<string, AnyHandler> = {};
   for (const [name, method] of Object.entries(definition)) {
     const handler = implementation[name] as AnyHandler | undefined;
-    if (method.requestStream || handler === undefined) {
+    if (handler === undefined) {
       guardedDefinition[name] = method;
-      if (handler !== undefined) guardedImplementation[name] = handler;
       continue;
     }
     const decode = method.requestDeserialize;
@@ -49,6 +55,10 @@ export function guardMalformedRequests(
         }
       },
     };
+    if (method.requestStream) {
+      guardedImplementation[name] = handler;
+      continue;
+    }
     guardedImplementation[name] = method.responseStream
       ? (call: unknown) => {
           const c = call as grpc.ServerWritableStream<unknown, unknown>;

@@ -7,6 +7,7 @@
  * stream delivers nothing: the leader hears a failure and starts a fresh transfer later.
  */
 import type * as grpc from '@grpc/grpc-js';
+import { malformedRequestStatus } from './malformed-request-guard.js';
 import type { InstallSnapshot, InstallSnapshotResponse, SnapshotMeta } from '../raft/types.js';
 import type {
   InstallSnapshotRequest as WireInstallSnapshotRequest,
@@ -122,6 +123,11 @@ export function receiveSnapshot(
     };
     call.on('data', (chunk: WireInstallSnapshotRequest) => {
       if (failed) return;
+      const malformed = malformedRequestStatus(chunk);
+      if (malformed !== null) {
+        fail(invalidArgument, malformed.details ?? 'malformed chunk');
+        return;
+      }
       let message: InstallSnapshot;
       try {
         message = installSnapshotFromWire(chunk);

@@ -51,6 +51,8 @@ export class FakeNodeApi implements ExchangeNodeApi {
   believedLeader: string | null | undefined = undefined;
   /** Reads fail with NotLeaderError (a node that cannot serve ReadIndex itself). */
   refuseReads = false;
+  /** While set, submits wait for it before they apply (flow-control tests). */
+  hold: Promise<void> | null = null;
   submits = 0;
   reads = 0;
 
@@ -66,6 +68,7 @@ export class FakeNodeApi implements ExchangeNodeApi {
     const injected = this.injectSubmit;
     this.injectSubmit = null;
     if (injected !== null) throw injectedError(injected);
+    if (this.hold !== null) await this.hold;
     if (Date.now() > deadlineMs) throw new DeadlineError('deadline passed before apply');
     return this.cluster.append(command);
   }

@@ -11,6 +11,7 @@ import { exchangeServiceImpl } from '../../src/api/exchange-service.js';
 import type { ExchangeServiceOptions } from '../../src/api/exchange-service.js';
 import { clusterServiceImpl } from '../../src/api/cluster-service.js';
 import { LeaderForwarder } from '../../src/api/leader-forwarder.js';
+import { guardMalformedRequests } from '../../src/transport/malformed-request-guard.js';
 import { FakeCluster, FakeNodeApi } from './fake-node-api.js';
 
 export interface RunningNode {
@@ -23,7 +24,8 @@ export interface RunningNode {
 export async function serve(api: FakeNodeApi, options: ExchangeServiceOptions = {}): Promise<RunningNode> {
   const server = new Server();
   const forwarder = new LeaderForwarder();
-  server.addService(ExchangeServiceService, exchangeServiceImpl(api, { forwarder, ...options }));
+  // Guarded as GrpcServer guards it: undecodable requests get INVALID_ARGUMENT.
+  server.addService(...guardMalformedRequests(ExchangeServiceService, exchangeServiceImpl(api, { forwarder, ...options })));
   server.addService(ClusterServiceService, clusterServiceImpl(api));
   const port = await new Promise<number>((resolve, reject) =>
     server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));

@@ -48,6 +48,8 @@ export interface ClusterOptions {
   readonly logDir?: string;
   /** Peers talk to each other directly, without proxies (tests that inject no link faults). */
   readonly direct?: boolean;
+  /** The nodes' --snapshot-entries (default: the node's own default). */
+  readonly snapshotEntries?: number;
 }
 
 export class ChaosCluster {
@@ -94,7 +96,8 @@ export class ChaosCluster {
     const out = fs.openSync(logFile, 'a');
     node.process = spawn(command, [...args, 'node', '--id', node.id, '--listen', node.address, '--peers', peers,
       '--data-dir', node.dataDir, '--election-timeout-ms', String(this.options.electionTimeoutMs),
-      '--heartbeat-ms', String(this.options.heartbeatMs)], { stdio: ['ignore', out, out], cwd: repoRoot });
+      '--heartbeat-ms', String(this.options.heartbeatMs),
+      ...(this.options.snapshotEntries === undefined ? [] : ['--snapshot-entries', String(this.options.snapshotEntries)])], { stdio: ['ignore', out, out], cwd: repoRoot });
     fs.closeSync(out);
     const child = node.process;
     child.on('exit', () => {

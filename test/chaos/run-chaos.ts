@@ -9,6 +9,9 @@ import { checkHistory, type Verdict } from './chaos-checker.js';
 import { healAll, injectFaults } from './fault-injector.js';
 import { Prng } from './prng.js';
 
+/** The chaos nodes' --snapshot-entries. */
+export const chaosSnapshotEntries = 1_000;
+
 export interface ChaosOptions {
   readonly seconds: number;
   readonly nodes: number;
@@ -27,7 +30,9 @@ export interface ChaosResult {
 
 export async function runChaos(o: ChaosOptions): Promise<ChaosResult> {
   const rng = new Prng(o.seed);
-  const cluster = await ChaosCluster.start({ nodes: o.nodes, electionTimeoutMs: 300, heartbeatMs: 50 });
+  // Snapshots far more often than the default, so that restarts from a snapshot, InstallSnapshot
+  // and trade streams across compaction happen in every run (~100 writes/s: one every ~10 s).
+  const cluster = await ChaosCluster.start({ nodes: o.nodes, electionTimeoutMs: 300, heartbeatMs: 50, snapshotEntries: chaosSnapshotEntries });
   const history = new ChaosHistory();
   const pool = new ChaosClientPool(cluster.nodes.map((n) => n.address));
   const followers: TradeFollower[] = [];

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientReadableStream,
   type ClientUnaryCall,
+  type handleBidiStreamingCall,
   type handleServerStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -352,6 +354,39 @@ export interface StreamTradesRequest {
    * installs a snapshot (resume at once, on the same node).
    */
   fromLogIndex: number;
+}
+
+export interface OrderEntryRequest {
+  /** Chosen by the client to match a response to its request; echoed unchanged. */
+  sequence: number;
+  deposit?: DepositRequest | undefined;
+  withdraw?: WithdrawRequest | undefined;
+  submitOrder?: SubmitOrderRequest | undefined;
+  cancelOrder?: CancelOrderRequest | undefined;
+  reduceOrder?: ReduceOrderRequest | undefined;
+}
+
+/**
+ * A write's failure as the unary call would have reported it: a gRPC status code (3
+ * INVALID_ARGUMENT, 9 FAILED_PRECONDITION for a committed business rejection, 14 UNAVAILABLE, ...).
+ */
+export interface OrderEntryError {
+  code: number;
+  message: string;
+  /** FAILED_PRECONDITION only: the domain's reject reason (as the raftex-reject-reason trailer). */
+  rejectReason: string;
+  /** FAILED_PRECONDITION only: the log index of the rejection. */
+  logIndex: number;
+}
+
+export interface OrderEntryResponse {
+  sequence: number;
+  deposit?: DepositResponse | undefined;
+  withdraw?: WithdrawResponse | undefined;
+  submitOrder?: SubmitOrderResponse | undefined;
+  cancelOrder?: CancelOrderResponse | undefined;
+  reduceOrder?: ReduceOrderResponse | undefined;
+  error?: OrderEntryError | undefined;
 }
 
 function createBaseBalance(): Balance {
@@ -2921,6 +2956,506 @@ export const StreamTradesRequest: MessageFns<StreamTradesRequest> = {
   },
 };
 
+function createBaseOrderEntryRequest(): OrderEntryRequest {
+  return {
+    sequence: 0,
+    deposit: undefined,
+    withdraw: undefined,
+    submitOrder: undefined,
+    cancelOrder: undefined,
+    reduceOrder: undefined,
+  };
+}
+
+export const OrderEntryRequest: MessageFns<OrderEntryRequest> = {
+  encode(message: OrderEntryRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.deposit !== undefined) {
+      DepositRequest.encode(message.deposit, writer.uint32(18).fork()).join();
+    }
+    if (message.withdraw !== undefined) {
+      WithdrawRequest.encode(message.withdraw, writer.uint32(26).fork()).join();
+    }
+    if (message.submitOrder !== undefined) {
+      SubmitOrderRequest.encode(message.submitOrder, writer.uint32(34).fork()).join();
+    }
+    if (message.cancelOrder !== undefined) {
+      CancelOrderRequest.encode(message.cancelOrder, writer.uint32(42).fork()).join();
+    }
+    if (message.reduceOrder !== undefined) {
+      ReduceOrderRequest.encode(message.reduceOrder, writer.uint32(50).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderEntryRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderEntryRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deposit = DepositRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.withdraw = WithdrawRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.submitOrder = SubmitOrderRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.cancelOrder = CancelOrderRequest.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reduceOrder = ReduceOrderRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderEntryRequest {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      deposit: isSet(object.deposit) ? DepositRequest.fromJSON(object.deposit) : undefined,
+      withdraw: isSet(object.withdraw) ? WithdrawRequest.fromJSON(object.withdraw) : undefined,
+      submitOrder: isSet(object.submitOrder)
+        ? SubmitOrderRequest.fromJSON(object.submitOrder)
+        : isSet(object.submit_order)
+        ? SubmitOrderRequest.fromJSON(object.submit_order)
+        : undefined,
+      cancelOrder: isSet(object.cancelOrder)
+        ? CancelOrderRequest.fromJSON(object.cancelOrder)
+        : isSet(object.cancel_order)
+        ? CancelOrderRequest.fromJSON(object.cancel_order)
+        : undefined,
+      reduceOrder: isSet(object.reduceOrder)
+        ? ReduceOrderRequest.fromJSON(object.reduceOrder)
+        : isSet(object.reduce_order)
+        ? ReduceOrderRequest.fromJSON(object.reduce_order)
+        : undefined,
+    };
+  },
+
+  toJSON(message: OrderEntryRequest): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.deposit !== undefined) {
+      obj.deposit = DepositRequest.toJSON(message.deposit);
+    }
+    if (message.withdraw !== undefined) {
+      obj.withdraw = WithdrawRequest.toJSON(message.withdraw);
+    }
+    if (message.submitOrder !== undefined) {
+      obj.submitOrder = SubmitOrderRequest.toJSON(message.submitOrder);
+    }
+    if (message.cancelOrder !== undefined) {
+      obj.cancelOrder = CancelOrderRequest.toJSON(message.cancelOrder);
+    }
+    if (message.reduceOrder !== undefined) {
+      obj.reduceOrder = ReduceOrderRequest.toJSON(message.reduceOrder);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OrderEntryRequest>): OrderEntryRequest {
+    return OrderEntryRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OrderEntryRequest>): OrderEntryRequest {
+    const message = createBaseOrderEntryRequest();
+    message.sequence = object.sequence ?? 0;
+    message.deposit = (object.deposit !== undefined && object.deposit !== null)
+      ? DepositRequest.fromPartial(object.deposit)
+      : undefined;
+    message.withdraw = (object.withdraw !== undefined && object.withdraw !== null)
+      ? WithdrawRequest.fromPartial(object.withdraw)
+      : undefined;
+    message.submitOrder = (object.submitOrder !== undefined && object.submitOrder !== null)
+      ? SubmitOrderRequest.fromPartial(object.submitOrder)
+      : undefined;
+    message.cancelOrder = (object.cancelOrder !== undefined && object.cancelOrder !== null)
+      ? CancelOrderRequest.fromPartial(object.cancelOrder)
+      : undefined;
+    message.reduceOrder = (object.reduceOrder !== undefined && object.reduceOrder !== null)
+      ? ReduceOrderRequest.fromPartial(object.reduceOrder)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseOrderEntryError(): OrderEntryError {
+  return { code: 0, message: "", rejectReason: "", logIndex: 0 };
+}
+
+export const OrderEntryError: MessageFns<OrderEntryError> = {
+  encode(message: OrderEntryError, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.code !== 0) {
+      writer.uint32(8).uint32(message.code);
+    }
+    if (message.message !== "") {
+      writer.uint32(18).string(message.message);
+    }
+    if (message.rejectReason !== "") {
+      writer.uint32(26).string(message.rejectReason);
+    }
+    if (message.logIndex !== 0) {
+      writer.uint32(32).uint64(message.logIndex);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderEntryError {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderEntryError();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.code = reader.uint32();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.message = reader.string();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.rejectReason = reader.string();
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.logIndex = longToNumber(reader.uint64());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderEntryError {
+    return {
+      code: isSet(object.code) ? globalThis.Number(object.code) : 0,
+      message: isSet(object.message) ? globalThis.String(object.message) : "",
+      rejectReason: isSet(object.rejectReason)
+        ? globalThis.String(object.rejectReason)
+        : isSet(object.reject_reason)
+        ? globalThis.String(object.reject_reason)
+        : "",
+      logIndex: isSet(object.logIndex)
+        ? globalThis.Number(object.logIndex)
+        : isSet(object.log_index)
+        ? globalThis.Number(object.log_index)
+        : 0,
+    };
+  },
+
+  toJSON(message: OrderEntryError): unknown {
+    const obj: any = {};
+    if (message.code !== 0) {
+      obj.code = Math.round(message.code);
+    }
+    if (message.message !== "") {
+      obj.message = message.message;
+    }
+    if (message.rejectReason !== "") {
+      obj.rejectReason = message.rejectReason;
+    }
+    if (message.logIndex !== 0) {
+      obj.logIndex = Math.round(message.logIndex);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OrderEntryError>): OrderEntryError {
+    return OrderEntryError.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OrderEntryError>): OrderEntryError {
+    const message = createBaseOrderEntryError();
+    message.code = object.code ?? 0;
+    message.message = object.message ?? "";
+    message.rejectReason = object.rejectReason ?? "";
+    message.logIndex = object.logIndex ?? 0;
+    return message;
+  },
+};
+
+function createBaseOrderEntryResponse(): OrderEntryResponse {
+  return {
+    sequence: 0,
+    deposit: undefined,
+    withdraw: undefined,
+    submitOrder: undefined,
+    cancelOrder: undefined,
+    reduceOrder: undefined,
+    error: undefined,
+  };
+}
+
+export const OrderEntryResponse: MessageFns<OrderEntryResponse> = {
+  encode(message: OrderEntryResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.sequence !== 0) {
+      writer.uint32(8).uint64(message.sequence);
+    }
+    if (message.deposit !== undefined) {
+      DepositResponse.encode(message.deposit, writer.uint32(18).fork()).join();
+    }
+    if (message.withdraw !== undefined) {
+      WithdrawResponse.encode(message.withdraw, writer.uint32(26).fork()).join();
+    }
+    if (message.submitOrder !== undefined) {
+      SubmitOrderResponse.encode(message.submitOrder, writer.uint32(34).fork()).join();
+    }
+    if (message.cancelOrder !== undefined) {
+      CancelOrderResponse.encode(message.cancelOrder, writer.uint32(42).fork()).join();
+    }
+    if (message.reduceOrder !== undefined) {
+      ReduceOrderResponse.encode(message.reduceOrder, writer.uint32(50).fork()).join();
+    }
+    if (message.error !== undefined) {
+      OrderEntryError.encode(message.error, writer.uint32(58).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): OrderEntryResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseOrderEntryResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.sequence = longToNumber(reader.uint64());
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.deposit = DepositResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.withdraw = WithdrawResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.submitOrder = SubmitOrderResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.cancelOrder = CancelOrderResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 6: {
+            if (tag !== 50) {
+              break;
+            }
+
+            message.reduceOrder = ReduceOrderResponse.decode(reader, reader.uint32());
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.error = OrderEntryError.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): OrderEntryResponse {
+    return {
+      sequence: isSet(object.sequence) ? globalThis.Number(object.sequence) : 0,
+      deposit: isSet(object.deposit) ? DepositResponse.fromJSON(object.deposit) : undefined,
+      withdraw: isSet(object.withdraw) ? WithdrawResponse.fromJSON(object.withdraw) : undefined,
+      submitOrder: isSet(object.submitOrder)
+        ? SubmitOrderResponse.fromJSON(object.submitOrder)
+        : isSet(object.submit_order)
+        ? SubmitOrderResponse.fromJSON(object.submit_order)
+        : undefined,
+      cancelOrder: isSet(object.cancelOrder)
+        ? CancelOrderResponse.fromJSON(object.cancelOrder)
+        : isSet(object.cancel_order)
+        ? CancelOrderResponse.fromJSON(object.cancel_order)
+        : undefined,
+      reduceOrder: isSet(object.reduceOrder)
+        ? ReduceOrderResponse.fromJSON(object.reduceOrder)
+        : isSet(object.reduce_order)
+        ? ReduceOrderResponse.fromJSON(object.reduce_order)
+        : undefined,
+      error: isSet(object.error) ? OrderEntryError.fromJSON(object.error) : undefined,
+    };
+  },
+
+  toJSON(message: OrderEntryResponse): unknown {
+    const obj: any = {};
+    if (message.sequence !== 0) {
+      obj.sequence = Math.round(message.sequence);
+    }
+    if (message.deposit !== undefined) {
+      obj.deposit = DepositResponse.toJSON(message.deposit);
+    }
+    if (message.withdraw !== undefined) {
+      obj.withdraw = WithdrawResponse.toJSON(message.withdraw);
+    }
+    if (message.submitOrder !== undefined) {
+      obj.submitOrder = SubmitOrderResponse.toJSON(message.submitOrder);
+    }
+    if (message.cancelOrder !== undefined) {
+      obj.cancelOrder = CancelOrderResponse.toJSON(message.cancelOrder);
+    }
+    if (message.reduceOrder !== undefined) {
+      obj.reduceOrder = ReduceOrderResponse.toJSON(message.reduceOrder);
+    }
+    if (message.error !== undefined) {
+      obj.error = OrderEntryError.toJSON(message.error);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<OrderEntryResponse>): OrderEntryResponse {
+    return OrderEntryResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<OrderEntryResponse>): OrderEntryResponse {
+    const message = createBaseOrderEntryResponse();
+    message.sequence = object.sequence ?? 0;
+    message.deposit = (object.deposit !== undefined && object.deposit !== null)
+      ? DepositResponse.fromPartial(object.deposit)
+      : undefined;
+    message.withdraw = (object.withdraw !== undefined && object.withdraw !== null)
+      ? WithdrawResponse.fromPartial(object.withdraw)
+      : undefined;
+    message.submitOrder = (object.submitOrder !== undefined && object.submitOrder !== null)
+      ? SubmitOrderResponse.fromPartial(object.submitOrder)
+      : undefined;
+    message.cancelOrder = (object.cancelOrder !== undefined && object.cancelOrder !== null)
+      ? CancelOrderResponse.fromPartial(object.cancelOrder)
+      : undefined;
+    message.reduceOrder = (object.reduceOrder !== undefined && object.reduceOrder !== null)
+      ? ReduceOrderResponse.fromPartial(object.reduceOrder)
+      : undefined;
+    message.error = (object.error !== undefined && object.error !== null)
+      ? OrderEntryError.fromPartial(object.error)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * The public exchange API. Every decimal is a plain decimal string ("13.37"); every id is a
  * string of 1-64 characters from [A-Za-z0-9._:-]. Field numbers are fixed: add, never renumber.
@@ -3019,6 +3554,23 @@ export const ExchangeServiceService = {
     responseSerialize: (value: Trade): Buffer => Buffer.from(Trade.encode(value).finish()),
     responseDeserialize: (value: Buffer): Trade => Trade.decode(value),
   },
+  /**
+   * An order-entry session (as FIX or OUCH sessions are): many writes on one stream, each answered
+   * by one response carrying its `sequence`. The writes and their outcomes are exactly those of the
+   * unary calls above (same validation, same idempotency keys, same codes). Responses come in the
+   * order their writes were applied, except that a malformed write is answered at once. A session
+   * has at most `in_flight_max` unanswered writes (see OrderEntryResponse); beyond that the server
+   * stops reading the stream (HTTP/2 flow control) until answers drain.
+   */
+  orderEntry: {
+    path: "/raftex.v1.ExchangeService/OrderEntry" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: OrderEntryRequest): Buffer => Buffer.from(OrderEntryRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): OrderEntryRequest => OrderEntryRequest.decode(value),
+    responseSerialize: (value: OrderEntryResponse): Buffer => Buffer.from(OrderEntryResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): OrderEntryResponse => OrderEntryResponse.decode(value),
+  },
 } as const;
 
 export interface ExchangeServiceServer extends UntypedServiceImplementation {
@@ -3040,6 +3592,15 @@ export interface ExchangeServiceServer extends UntypedServiceImplementation {
   listOrders: handleUnaryCall<ListOrdersRequest, ListOrdersResponse>;
   /** Committed trades, resumable from a log index with no gap and no duplicate. */
   streamTrades: handleServerStreamingCall<StreamTradesRequest, Trade>;
+  /**
+   * An order-entry session (as FIX or OUCH sessions are): many writes on one stream, each answered
+   * by one response carrying its `sequence`. The writes and their outcomes are exactly those of the
+   * unary calls above (same validation, same idempotency keys, same codes). Responses come in the
+   * order their writes were applied, except that a malformed write is answered at once. A session
+   * has at most `in_flight_max` unanswered writes (see OrderEntryResponse); beyond that the server
+   * stops reading the stream (HTTP/2 flow control) until answers drain.
+   */
+  orderEntry: handleBidiStreamingCall<OrderEntryRequest, OrderEntryResponse>;
 }
 
 export interface ExchangeServiceClient extends Client {
@@ -3178,6 +3739,20 @@ export interface ExchangeServiceClient extends Client {
     metadata?: Metadata,
     options?: Partial<CallOptions>,
   ): ClientReadableStream<Trade>;
+  /**
+   * An order-entry session (as FIX or OUCH sessions are): many writes on one stream, each answered
+   * by one response carrying its `sequence`. The writes and their outcomes are exactly those of the
+   * unary calls above (same validation, same idempotency keys, same codes). Responses come in the
+   * order their writes were applied, except that a malformed write is answered at once. A session
+   * has at most `in_flight_max` unanswered writes (see OrderEntryResponse); beyond that the server
+   * stops reading the stream (HTTP/2 flow control) until answers drain.
+   */
+  orderEntry(): ClientDuplexStream<OrderEntryRequest, OrderEntryResponse>;
+  orderEntry(options: Partial<CallOptions>): ClientDuplexStream<OrderEntryRequest, OrderEntryResponse>;
+  orderEntry(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<OrderEntryRequest, OrderEntryResponse>;
 }
 
 export const ExchangeServiceClient = makeGenericClientConstructor(
