@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # npm run bench:cluster — raftex (3 nodes, fsync on) and etcd (3 members) on this machine, in the
 # same run, through the same closed-loop load generator (../shared/bench/etcd/load.mjs), at
-# concurrency 1, 16, 64 and 256; then the raftex/etcd ratio per concurrency.
+# concurrency 1, 16, 64 and 256; then the raftex/etcd ratio per concurrency. raftex is loaded twice:
+# `raftex` (one unary SubmitOrder call per order) and `raftex-session` (orders on OrderEntry streams).
 # Needs etcd-server and etcd-client (apt-get install -y etcd-server etcd-client). Knobs: REPEAT, RUN_SECONDS, CONCURRENCIES;
 # RAFTEX_ROOT (bench a tree built elsewhere, skip the build), RAFTEX_BENCH_BASE_PORT (default 7101),
 # RAFTEX_NODE_FLAGS (V8 flags of the nodes, see systems/raftex.sh).
@@ -19,7 +20,7 @@ if [[ -z ${RAFTEX_ROOT:-} ]]; then
   (cd "$ROOT" && npm run build >&2) || echo "bench:cluster: the build reported errors; benchmarking what it emitted" >&2
   [[ -f $ROOT/dist/src/cli/main.js ]] || { echo "bench:cluster: no dist/src/cli/main.js after the build" >&2; exit 1; }
 fi
-SYSTEMS=${SYSTEMS:-"etcd raftex"} EXTRA_SYSTEMS_DIR=$ROOT/bench/systems \
+SYSTEMS=${SYSTEMS:-"etcd raftex raftex-session"} EXTRA_SYSTEMS_DIR=$ROOT/bench/systems \
   "$SHARED/bench/etcd/run-bench.sh" "$OUT" >/dev/null
 node - "$OUT/results.jsonl" <<'JS'
 const fs = require('fs');
@@ -27,13 +28,19 @@ const rows = fs.readFileSync(process.argv[2], 'utf8').trim().split('\n').map(JSO
 const med = (xs) => { const s = [...xs].sort((a, b) => a - b); const m = s.length >> 1; return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
 const by = (label, c) => rows.filter((r) => r.label === label && r.concurrency === c);
 const concurrencies = [...new Set(rows.map((r) => r.concurrency))].sort((a, b) => a - b);
-console.log('| C | raftex orders/s | p50 ms | p99 ms | p99.9 ms | etcd puts/s | p50 ms | p99 ms | p99.9 ms | raftex/etcd |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+// etcd first, then each raftex client (unary calls; OrderEntry sessions), each against etcd.
+const labels = [...new Set(rows.map((r) => r.label))].sort((a, b) => (a === 'etcd' ? -1 : b === 'etcd' ? 1 : a.localeCompare(b)));
+const f = (xs, k) => (xs.length ? med(xs.map((x) => x[k])) : NaN);
+console.log('| system | C | writes/s | p50 ms | p99 ms | p99.9 ms | x etcd |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
 for (const c of concurrencies) {
-  const r = by('raftex', c), e = by('etcd', c);
-  const f = (xs, k) => (xs.length ? med(xs.map((x) => x[k])) : NaN);
-  const ratio = f(r, 'opsPerSec') / f(e, 'opsPerSec');
-  console.log(`| ${c} | ${Math.round(f(r, 'opsPerSec'))} | ${f(r, 'p50ms')} | ${f(r, 'p99ms')} | ${f(r, 'p999ms')} | ${Math.round(f(e, 'opsPerSec'))} | ${f(e, 'p50ms')} | ${f(e, 'p99ms')} | ${f(e, 'p999ms')} | ${ratio.toFixed(2)}x |`);
+  const etcd = f(by('etcd', c), 'opsPerSec');
+  for (const label of labels) {
+    const r = by(label, c);
+    if (r.length === 0) continue;
+    const ratio = label === 'etcd' ? '' : `${(f(r, 'opsPerSec') / etcd).toFixed(2)}x`;
+    console.log(`| ${label} | ${c} | ${Math.round(f(r, 'opsPerSec'))} | ${f(r, 'p50ms')} | ${f(r, 'p99ms')} | ${f(r, 'p999ms')} | ${ratio} |`);
+  }
 }
 JS
 echo "results: $OUT"

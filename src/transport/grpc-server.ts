@@ -12,7 +12,10 @@ import { ReflectionService } from '@grpc/reflection';
 import { HealthImplementation, protoPath as healthProtoPath } from 'grpc-health-check';
 import type { InstallSnapshot, Message } from '../raft/types.js';
 import {
+  AppendEntriesRequest as WireAppendEntriesRequest,
   AppendEntriesResponse as WireAppendEntriesResponse,
+  type AppendEntriesStreamRequest as WireAppendEntriesStreamRequest,
+  type AppendEntriesStreamResponse as WireAppendEntriesStreamResponse,
   InstallSnapshotResponse as WireInstallSnapshotResponse,
   TimeoutNowResponse as WireTimeoutNowResponse,
   RaftServiceService,
@@ -30,13 +33,15 @@ import {
 } from './message-codec.js';
 import { receiveSnapshot, SnapshotStreamError } from './snapshot-transfer.js';
 import { noopLogger, type TransportLogger } from './transport-logger.js';
-import { guardMalformedRequests } from './malformed-request-guard.js';
+import { guardMalformedRequests, malformedRequestStatus } from './malformed-request-guard.js';
 
 /**
  * Largest message the server accepts. Peer AppendEntries batches can be large (the Raft core's
  * bytesPerAppendMax bounds them); client requests are tiny, so one generous limit serves both.
  */
 export const serverReceiveBytesMax = 64 * 1024 * 1024;
+/** AppendEntries of one replication stream being handled at once before the stream is not read. */
+export const appendStreamPendingMax = 256;
 /** The proto files served by reflection, relative to the proto root. */
 export const reflectedProtoFiles: readonly string[] = [
   'raftex/v1/raft.proto',
@@ -225,6 +230,7 @@ export class GrpcServer {
       timeoutNow: (call, callback) => {
         this.servePeer(call.request, timeoutNowFromWire, callback, WireTimeoutNowResponse.create(), () => WireTimeoutNowResponse.create());
       },
+      appendEntriesStream: (call) => this.serveAppendStream(call),
       readIndex: (call, callback) => {
         this.peerHandler.onReadIndex(call.request.from).then(
           (result) => callback(null, result),
@@ -232,6 +238,89 @@ export class GrpcServer {
         );
       },
     };
+  }
+
+  /**
+   * The replication stream: each AppendEntries goes through the same handler as the unary call and
+   * its answer (if any) goes back on the stream. At most `appendStreamPendingMax` are being handled
+   * at once; beyond that the stream is not read, so a leader outrunning this node's disk is held
+   * back by HTTP/2 flow control. A message that does not decode, or is addressed to another node,
+   * ends the stream: the sender is broken or misconfigured, and its next message opens a new one.
+   */
+  private serveAppendStream(call: grpc.ServerDuplexStream<WireAppendEntriesStreamRequest, WireAppendEntriesStreamResponse>): void {
+    let pending = 0;
+    let paused = false;
+    let clientDone = false;
+    let closed = false;
+    const fail = (status: Partial<grpc.StatusObject>): void => {
+      if (closed) return;
+      closed = true;
+      this.logger.warn({ code: status.code, details: status.details }, 'replication stream refused');
+      call.emit('error', status);
+    };
+    const settle = (): void => {
+      pending--;
+      if (paused && !closed && pending <= appendStreamPendingMax >> 1) {
+        paused = false;
+        call.resume();
+      }
+      if (clientDone && pending === 0 && !closed) {
+        closed = true;
+        call.end();
+      }
+    };
+    call.on('data', (request: WireAppendEntriesStreamRequest) => {
+      if (closed) return;
+      const malformed = malformedRequestStatus(request);
+      if (malformed !== null) {
+        fail(malformed);
+        return;
+      }
+      let message: Message;
+      try {
+        message = appendEntriesFromWire(request.append ?? WireAppendEntriesRequest.create());
+      } catch (e) {
+        if (!(e instanceof MessageDecodeError)) throw e;
+        fail({ code: grpc.status.INVALID_ARGUMENT, details: e.message });
+        return;
+      }
+      const selfId = this.options.selfId;
+      if (selfId !== undefined && message.to !== selfId) {
+        fail({ code: grpc.status.FAILED_PRECONDITION, details: `this is node ${selfId}, not ${message.to}` });
+        return;
+      }
+      pending++;
+      if (!paused && pending >= appendStreamPendingMax) {
+        paused = true;
+        call.pause();
+      }
+      this.peerHandler.onMessage(message).then(
+        (response) => {
+          if (!closed && response !== null) {
+            if (response.type === 'appendEntriesResponse') call.write({ response: appendEntriesResponseToWire(response) });
+            else this.logger.warn({ request: message.type, response: response.type }, 'peer handler answered with the wrong message type');
+          }
+          settle();
+        },
+        (error: unknown) => {
+          // No answer: the leader treats it as lost and resends, as after a failed unary call.
+          this.logger.debug({ from: message.from, err: String(error) }, 'peer handler failed');
+          settle();
+        },
+      );
+    });
+    call.on('end', () => {
+      clientDone = true;
+      if (pending === 0 && !closed) {
+        closed = true;
+        call.end();
+      }
+    });
+    const close = (): void => {
+      closed = true;
+    };
+    call.on('cancelled', close);
+    call.on('error', close);
   }
 
   private servePeer<Request, Reply>(

@@ -1,9 +1,13 @@
 /**
  * Outbound peer traffic: one grpc-js RaftService client per peer in `--peers`. Sending is fire and
- * forget: each request message becomes one unary RPC with a deadline, and the RPC's reply is
- * decoded and handed to `onMessage` as the matching response message. Nothing here waits on a
- * peer: a dead or slow peer costs at most `peerInflightRpcsMax` pending calls, each bounded by its
- * deadline, and anything beyond that is dropped because Raft resends on its next heartbeat.
+ * forget. AppendEntries, the bulk of the traffic, travel as messages of one long-lived replication
+ * stream per peer (AppendEntriesStream): a call per append costs the leader more CPU than the
+ * append itself at thousands of commits a second. Other requests are one unary RPC each, with a
+ * deadline. Every reply is decoded and handed to `onMessage` as the matching response message.
+ * Nothing here waits on a peer: a dead or slow peer costs at most `peerInflightRpcsMax` pending
+ * calls or unsent stream messages, and anything beyond that is dropped because Raft resends on its
+ * next heartbeat. A stream that has gone `appendDeadlineMs` without answering while it has
+ * messages outstanding is cancelled and reopened, as a unary call would have timed out.
  */
 import * as grpc from '@grpc/grpc-js';
 import { assertNever } from '../raft/assert.js';
@@ -11,6 +15,8 @@ import type { Message, NodeId } from '../raft/types.js';
 import {
   RaftServiceClient,
   type AppendEntriesResponse as WireAppendEntriesResponse,
+  type AppendEntriesStreamRequest as WireAppendEntriesStreamRequest,
+  type AppendEntriesStreamResponse as WireAppendEntriesStreamResponse,
   type RequestVoteResponse as WireRequestVoteResponse,
 } from '../gen/raftex/v1/raft.js';
 import {
@@ -31,8 +37,13 @@ export const peerMessageBytesMax = 64 * 1024 * 1024;
 
 /** Tunables of the peer channels; every field has a default in `defaultPeerClientsConfig`. */
 export interface PeerClientsConfig {
-  /** Deadline of one AppendEntries RPC; past it the call fails and Raft resends. */
+  /**
+   * Deadline of one AppendEntries RPC; past it the call fails and Raft resends. A replication
+   * stream silent this long with messages outstanding is cancelled and reopened.
+   */
   readonly appendDeadlineMs: number;
+  /** Send AppendEntries on the replication stream (false: one unary call each, as before it). */
+  readonly appendStream: boolean;
   /** Deadline of one RequestVote RPC; an election that outlives it starts over anyway. */
   readonly voteDeadlineMs: number;
   /** Deadline of one ReadIndex RPC when the caller gives none. */
@@ -51,6 +62,7 @@ export interface PeerClientsConfig {
 
 export const defaultPeerClientsConfig: PeerClientsConfig = {
   appendDeadlineMs: 1000,
+  appendStream: true,
   voteDeadlineMs: 1000,
   readIndexDeadlineMs: 2000,
   peerInflightRpcsMax,
@@ -96,6 +108,8 @@ export interface PeerCounters {
   noReply: number;
   /** Replies that could not be decoded or did not come from the peer addressed. */
   badReplies: number;
+  /** Replication streams opened (the first, and one after each that failed or was reset). */
+  streamsOpened: number;
 }
 
 /** A ReadIndex RPC failed: `code` is the gRPC status (UNAVAILABLE, DEADLINE_EXCEEDED, ...). */
@@ -114,7 +128,21 @@ interface Peer {
   readonly inflight: Set<grpc.ClientUnaryCall>;
   /** A snapshot is streaming to this peer: at most one at a time (later requests are dropped). */
   snapshotSending: boolean;
+  /** The open replication stream, opened on the first AppendEntries after none is open. */
+  stream: AppendStream | null;
+  /** The peer answered the stream UNIMPLEMENTED (an older version): unary AppendEntries only. */
+  streamUnsupported: boolean;
   readonly counters: PeerCounters;
+}
+
+/** One replication stream to a peer. */
+interface AppendStream {
+  readonly call: grpc.ClientDuplexStream<WireAppendEntriesStreamRequest, WireAppendEntriesStreamResponse>;
+  /** Messages written and answers received, for the silence watchdog. */
+  written: number;
+  answered: number;
+  /** When the stream last made progress (opened, or answered) while messages were outstanding. */
+  progressAtMs: number;
 }
 
 /** One RaftService client per peer; see the file comment. */
@@ -202,7 +230,9 @@ export class PeerClients {
       client,
       inflight: new Set(),
       snapshotSending: false,
-      counters: { sent: 0, droppedInflight: 0, failed: 0, delivered: 0, noReply: 0, badReplies: 0 },
+      stream: null,
+      streamUnsupported: false,
+      counters: { sent: 0, droppedInflight: 0, failed: 0, delivered: 0, noReply: 0, badReplies: 0, streamsOpened: 0 },
     };
     this.peers.set(id, peer);
     if (this.onDisconnected !== null) this.watchConnection(peer, grpc.connectivityState.IDLE);
@@ -222,6 +252,9 @@ export class PeerClients {
   }
 
   private closePeer(peer: Peer): void {
+    const stream = peer.stream;
+    peer.stream = null;
+    stream?.call.cancel();
     for (const call of [...peer.inflight]) call.cancel();
     peer.inflight.clear();
     peer.client.close();
@@ -249,6 +282,10 @@ export class PeerClients {
       }
       case 'appendEntries': {
         const request = appendEntriesToWire(message);
+        if (this.config.appendStream && !peer.streamUnsupported) {
+          this.streamAppend(peer, message, request);
+          return;
+        }
         this.call(peer, message, (metadata, options, callback: grpc.requestCallback<WireAppendEntriesResponse>) =>
           peer.client.appendEntries(request, metadata, options, callback),
         this.config.appendDeadlineMs, appendEntriesResponseFromWire);
@@ -314,9 +351,10 @@ export class PeerClients {
     return this.unroutable;
   }
 
-  /** RPCs currently pending to `peer` (0 for an unknown peer). */
+  /** RPCs currently pending to `peer`, plus stream messages not yet sent (0 for an unknown peer). */
   inflightCount(peer: NodeId): number {
-    return this.peers.get(peer)?.inflight.size ?? 0;
+    const p = this.peers.get(peer);
+    return p === undefined ? 0 : p.inflight.size + (p.stream?.call.writableLength ?? 0);
   }
 
   /** Cancels every pending call and closes the channels; later sends are ignored. */
@@ -384,6 +422,93 @@ export class PeerClients {
     peer.inflight.add(call);
   }
 
+  /** Writes one AppendEntries on `peer`'s replication stream, opening (or replacing) it first. */
+  private streamAppend(peer: Peer, message: Extract<Message, { type: 'appendEntries' }>, request: ReturnType<typeof appendEntriesToWire>): void {
+    const now = Date.now();
+    let stream = peer.stream;
+    if (stream !== null && stream.written > stream.answered && now - stream.progressAtMs > this.config.appendDeadlineMs) {
+      // Silent with messages outstanding: the peer is stuck or the connection half dead. A unary
+      // call would have hit its deadline by now; start over on a fresh stream.
+      peer.counters.failed++;
+      this.logger.debug({ peer: peer.id, outstanding: stream.written - stream.answered }, 'replication stream silent, reset');
+      peer.stream = null;
+      stream.call.cancel();
+      stream = null;
+    }
+    stream ??= this.openStream(peer, message.from);
+    if (stream.call.writableLength >= this.config.peerInflightRpcsMax) {
+      peer.counters.droppedInflight++;
+      this.logger.debug({ peer: peer.id, queued: stream.call.writableLength }, 'replication stream full, message dropped');
+      return;
+    }
+    peer.counters.sent++;
+    if (stream.written === stream.answered) stream.progressAtMs = now;
+    stream.written++;
+    stream.call.write({ append: request });
+  }
+
+  private openStream(peer: Peer, selfId: NodeId): AppendStream {
+    const call = peer.client.appendEntriesStream(callMetadata());
+    const stream: AppendStream = { call, written: 0, answered: 0, progressAtMs: Date.now() };
+    peer.stream = stream;
+    peer.counters.streamsOpened++;
+    const drop = (): void => {
+      if (peer.stream === stream) peer.stream = null;
+    };
+    call.on('data', (reply: WireAppendEntriesStreamResponse) => {
+      stream.answered++;
+      stream.progressAtMs = Date.now();
+      if (this.closed) return;
+      this.deliver(peer, 'appendEntries', selfId, reply.response, appendEntriesResponseFromWire);
+    });
+    call.on('error', (error: grpc.ServiceError) => {
+      drop();
+      if (error.code === grpc.status.CANCELLED && this.closed) return;
+      if (error.code === grpc.status.UNIMPLEMENTED) {
+        peer.streamUnsupported = true;
+        this.logger.info({ peer: peer.id }, 'peer has no replication stream; AppendEntries go as unary calls');
+        return;
+      }
+      peer.counters.failed++;
+      this.logger.debug({ peer: peer.id, code: error.code, details: error.details }, 'replication stream failed');
+    });
+    call.on('end', drop);
+    call.on('close', drop);
+    return stream;
+  }
+
+  /** Routes one decoded peer reply to onMessage if it is well formed and from the peer addressed. */
+  private deliver<Reply extends { from: string }>(
+    peer: Peer,
+    requestType: Message['type'],
+    selfId: NodeId,
+    reply: Reply | undefined,
+    decode: (reply: Reply) => Message,
+  ): void {
+    if (reply === undefined || reply.from === '') {
+      peer.counters.noReply++;
+      return;
+    }
+    let response: Message;
+    try {
+      response = decode(reply);
+    } catch (e) {
+      if (!(e instanceof MessageDecodeError)) throw e;
+      peer.counters.badReplies++;
+      this.logger.warn({ peer: peer.id, type: requestType, err: e.message }, 'undecodable peer reply dropped');
+      return;
+    }
+    // A reply from someone else means `--peers` maps this id to another node's address: the core
+    // must not count that node's vote or progress as this peer's.
+    if (response.from !== peer.id || response.to !== selfId) {
+      peer.counters.badReplies++;
+      this.logger.warn({ peer: peer.id, address: peer.address, from: response.from, to: response.to }, 'peer reply from an unexpected node dropped');
+      return;
+    }
+    peer.counters.delivered++;
+    this.onMessage(response);
+  }
+
   /** Starts one request RPC within the inflight window and routes its reply to onMessage. */
   private call<Reply extends { from: string }>(
     peer: Peer,
@@ -406,28 +531,7 @@ export class PeerClients {
         this.logger.debug({ peer: peer.id, type: request.type, code: error.code, details: error.details }, 'peer RPC failed');
         return;
       }
-      if (reply === undefined || reply.from === '') {
-        peer.counters.noReply++;
-        return;
-      }
-      let response: Message;
-      try {
-        response = decode(reply);
-      } catch (e) {
-        if (!(e instanceof MessageDecodeError)) throw e;
-        peer.counters.badReplies++;
-        this.logger.warn({ peer: peer.id, type: request.type, err: e.message }, 'undecodable peer reply dropped');
-        return;
-      }
-      // A reply from someone else means `--peers` maps this id to another node's address: the core
-      // must not count that node's vote or progress as this peer's.
-      if (response.from !== peer.id || response.to !== request.from) {
-        peer.counters.badReplies++;
-        this.logger.warn({ peer: peer.id, address: peer.address, from: response.from, to: response.to }, 'peer reply from an unexpected node dropped');
-        return;
-      }
-      peer.counters.delivered++;
-      this.onMessage(response);
+      this.deliver(peer, request.type, request.from, reply, decode);
     });
     peer.inflight.add(call);
   }

@@ -3,7 +3,9 @@ import * as grpc from '@grpc/grpc-js';
 import type { Message, RequestVote } from '../../src/raft/types.js';
 import { GrpcServer } from '../../src/transport/grpc-server.js';
 import { PeerClients, PeerRpcError, peerInflightRpcsMax, type PeerClientsOptions } from '../../src/transport/peer-clients.js';
-import { appendReply, freePort, heartbeat, never, ScriptedPeer, voteReply, waitFor } from './transport-fixtures.js';
+import { RaftServiceService, type AppendEntriesRequest as WireAppendEntriesRequest } from '../../src/gen/raftex/v1/raft.js';
+import { appendEntriesFromWire, appendEntriesResponseToWire } from '../../src/transport/message-codec.js';
+import { appendReply, cooperativeAnswer, freePort, heartbeat, never, ScriptedPeer, voteReply, waitFor } from './transport-fixtures.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -27,6 +29,89 @@ function clients(peers: Record<string, string>, options: PeerClientsOptions = {}
 const vote: RequestVote = { type: 'requestVote', from: 'n1', to: 'n2', term: 5, lastLogIndex: 9, lastLogTerm: 4, preVote: true };
 
 describe('PeerClients over a loopback GrpcServer', () => {
+  it('sends AppendEntries on one replication stream, in order, and routes each answer', async () => {
+    const peer = new ScriptedPeer();
+    const { address } = await startPeer(peer, 'n2');
+    const { clients: c, inbox } = clients({ n2: address });
+    for (let i = 0; i < 50; i++) c.send(heartbeat('n1', 'n2', i));
+    await waitFor(() => inbox.length === 50, 'fifty answers');
+    expect(peer.received.map((m) => (m.type === 'appendEntries' ? m.round : -1))).toEqual([...Array(50).keys()]);
+    expect(inbox.every((m) => m.type === 'appendEntriesResponse' && m.from === 'n2' && m.to === 'n1')).toBe(true);
+    expect(c.stats().get('n2')).toMatchObject({ sent: 50, delivered: 50, failed: 0, streamsOpened: 1 });
+  });
+
+  it('a stream answer with nothing to say sends nothing back; the stream stays open', async () => {
+    const peer = new ScriptedPeer();
+    let silent = true;
+    peer.answer = (m) => Promise.resolve(silent ? null : cooperativeAnswer(m));
+    const { address } = await startPeer(peer);
+    const { clients: c, inbox } = clients({ n2: address });
+    c.send(heartbeat('n1', 'n2', 1));
+    await waitFor(() => peer.received.length === 1, 'the first append');
+    silent = false;
+    c.send(heartbeat('n1', 'n2', 2));
+    await waitFor(() => inbox.length === 1, 'the second answer');
+    expect(inbox[0]).toMatchObject({ type: 'appendEntriesResponse', round: 2 });
+    expect(c.stats().get('n2')).toMatchObject({ sent: 2, delivered: 1, failed: 0, streamsOpened: 1 });
+  });
+
+  it('a dead peer fails the stream; later appends open a new one, and the queue is bounded', async () => {
+    const port = await freePort();
+    const { clients: c, inbox } = clients({ n2: `127.0.0.1:${port}` }, { peerInflightRpcsMax: 8 });
+    for (let i = 0; i < 20; i++) c.send(heartbeat('n1', 'n2', i));
+    expect(c.inflightCount('n2')).toBeLessThanOrEqual(8);
+    expect(c.stats().get('n2')!.sent + c.stats().get('n2')!.droppedInflight).toBe(20);
+    await waitFor(() => c.stats().get('n2')!.failed === 1, 'the stream to fail');
+    expect(c.inflightCount('n2')).toBe(0);
+    const peer = new ScriptedPeer();
+    await startPeer(peer, 'n2', port);
+    await waitFor(() => {
+      c.send(heartbeat('n1', 'n2', 99));
+      return inbox.length > 0;
+    }, 'an answer once the peer is up');
+    expect(c.stats().get('n2')!.streamsOpened).toBeGreaterThanOrEqual(2);
+  });
+
+  it('resets a stream that stays silent past the append deadline with messages outstanding', async () => {
+    const peer = new ScriptedPeer();
+    let stuck = true;
+    peer.answer = (m) => (stuck ? never() : Promise.resolve(cooperativeAnswer(m)));
+    const { address } = await startPeer(peer);
+    const { clients: c, inbox } = clients({ n2: address }, { appendDeadlineMs: 100 });
+    c.send(heartbeat('n1', 'n2', 1));
+    await waitFor(() => peer.received.length === 1, 'the first append');
+    c.send(heartbeat('n1', 'n2', 2));
+    expect(c.stats().get('n2')).toMatchObject({ streamsOpened: 1, failed: 0 });
+    await new Promise((r) => setTimeout(r, 150));
+    stuck = false;
+    c.send(heartbeat('n1', 'n2', 3));
+    expect(c.stats().get('n2')).toMatchObject({ streamsOpened: 2, failed: 1 });
+    await waitFor(() => inbox.length === 1, 'the answer on the new stream');
+    expect(inbox[0]).toMatchObject({ round: 3 });
+  });
+
+  it('falls back to unary AppendEntries when the peer does not implement the stream', async () => {
+    const peer = new ScriptedPeer();
+    // An older node: RaftService without AppendEntriesStream (grpc-js answers it UNIMPLEMENTED).
+    const server = new grpc.Server();
+    server.addService(RaftServiceService, {
+      appendEntries: (call: grpc.ServerUnaryCall<WireAppendEntriesRequest, unknown>, callback: grpc.sendUnaryData<unknown>) => {
+        const m = appendEntriesFromWire(call.request);
+        void peer.onMessage(m).then((r) => callback(null, appendEntriesResponseToWire(r as never)));
+      },
+    } as never);
+    const port = await new Promise<number>((resolve, reject) =>
+      server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    cleanups.push(() => void server.forceShutdown());
+    const { clients: c, inbox } = clients({ n2: `127.0.0.1:${port}` });
+    await waitFor(() => {
+      c.send(heartbeat('n1', 'n2', 7));
+      return inbox.length > 0;
+    }, 'an answer by the unary call');
+    expect(inbox[0]).toMatchObject({ type: 'appendEntriesResponse', from: 'n2', round: 7 });
+    expect(c.stats().get('n2')!.streamsOpened).toBe(1);
+  });
+
   it('delivers RequestVote and AppendEntries and hands the replies to onMessage', async () => {
     const peer = new ScriptedPeer();
     const { address } = await startPeer(peer, 'n2');
@@ -61,7 +146,7 @@ describe('PeerClients over a loopback GrpcServer', () => {
     const peer = new ScriptedPeer();
     peer.answer = () => Promise.resolve(null);
     const { address } = await startPeer(peer);
-    const { clients: c, inbox } = clients({ n2: address });
+    const { clients: c, inbox } = clients({ n2: address }, { appendStream: false });
     c.send(heartbeat('n1', 'n2'));
     await waitFor(() => c.stats().get('n2')!.noReply === 1, 'the empty reply');
     expect(inbox).toEqual([]);
@@ -90,7 +175,7 @@ describe('PeerClients over a loopback GrpcServer', () => {
 
   it('never blocks on a dead peer and drops beyond the inflight limit', async () => {
     const port = await freePort();
-    const { clients: c, inbox } = clients({ n2: `127.0.0.1:${port}` });
+    const { clients: c, inbox } = clients({ n2: `127.0.0.1:${port}` }, { appendStream: false });
     const extra = 44;
     for (let i = 0; i < peerInflightRpcsMax + extra; i++) c.send(heartbeat('n1', 'n2', i));
     // Everything above was synchronous: the window filled, the rest was dropped on the spot.
@@ -109,7 +194,7 @@ describe('PeerClients over a loopback GrpcServer', () => {
     peer.answer = () => never();
     peer.readIndexAnswer = () => never();
     const { address } = await startPeer(peer);
-    const { clients: c, inbox } = clients({ n2: address }, { appendDeadlineMs: 150, voteDeadlineMs: 150, peerInflightRpcsMax: 3 });
+    const { clients: c, inbox } = clients({ n2: address }, { appendDeadlineMs: 150, voteDeadlineMs: 150, peerInflightRpcsMax: 3, appendStream: false });
     for (let i = 0; i < 5; i++) c.send(heartbeat('n1', 'n2', i));
     expect(c.stats().get('n2')).toMatchObject({ sent: 3, droppedInflight: 2 });
     await expect(c.readIndex('n2', 150)).rejects.toMatchObject({ code: grpc.status.RESOURCE_EXHAUSTED });
@@ -149,6 +234,16 @@ describe('PeerClients over a loopback GrpcServer', () => {
     // Misconfigured: this node thinks n3 lives at n2's address.
     const { clients: c, inbox } = clients({ n3: address });
     c.send({ ...vote, to: 'n3' });
+    await waitFor(() => c.stats().get('n3')!.failed === 1, 'the refusal');
+    expect(peer.received).toEqual([]);
+    expect(inbox).toEqual([]);
+  });
+
+  it('a server with selfId ends a replication stream that carries appends for another node', async () => {
+    const peer = new ScriptedPeer();
+    const { address } = await startPeer(peer, 'n2');
+    const { clients: c, inbox } = clients({ n3: address });
+    c.send(heartbeat('n1', 'n3'));
     await waitFor(() => c.stats().get('n3')!.failed === 1, 'the refusal');
     expect(peer.received).toEqual([]);
     expect(inbox).toEqual([]);

@@ -10,9 +10,11 @@ import {
   type CallOptions,
   type ChannelCredentials,
   Client,
+  type ClientDuplexStream,
   type ClientOptions,
   type ClientUnaryCall,
   type ClientWritableStream,
+  type handleBidiStreamingCall,
   type handleClientStreamingCall,
   type handleUnaryCall,
   makeGenericClientConstructor,
@@ -192,6 +194,16 @@ export interface TimeoutNowRequest {
 }
 
 export interface TimeoutNowResponse {
+}
+
+/** One AppendEntries on the replication stream. */
+export interface AppendEntriesStreamRequest {
+  append: AppendEntriesRequest | undefined;
+}
+
+/** The answer to one AppendEntries of the replication stream. */
+export interface AppendEntriesStreamResponse {
+  response: AppendEntriesResponse | undefined;
 }
 
 function createBaseLogEntry(): LogEntry {
@@ -1884,6 +1896,144 @@ export const TimeoutNowResponse: MessageFns<TimeoutNowResponse> = {
   },
 };
 
+function createBaseAppendEntriesStreamRequest(): AppendEntriesStreamRequest {
+  return { append: undefined };
+}
+
+export const AppendEntriesStreamRequest: MessageFns<AppendEntriesStreamRequest> = {
+  encode(message: AppendEntriesStreamRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.append !== undefined) {
+      AppendEntriesRequest.encode(message.append, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AppendEntriesStreamRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAppendEntriesStreamRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.append = AppendEntriesRequest.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AppendEntriesStreamRequest {
+    return { append: isSet(object.append) ? AppendEntriesRequest.fromJSON(object.append) : undefined };
+  },
+
+  toJSON(message: AppendEntriesStreamRequest): unknown {
+    const obj: any = {};
+    if (message.append !== undefined) {
+      obj.append = AppendEntriesRequest.toJSON(message.append);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AppendEntriesStreamRequest>): AppendEntriesStreamRequest {
+    return AppendEntriesStreamRequest.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AppendEntriesStreamRequest>): AppendEntriesStreamRequest {
+    const message = createBaseAppendEntriesStreamRequest();
+    message.append = (object.append !== undefined && object.append !== null)
+      ? AppendEntriesRequest.fromPartial(object.append)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseAppendEntriesStreamResponse(): AppendEntriesStreamResponse {
+  return { response: undefined };
+}
+
+export const AppendEntriesStreamResponse: MessageFns<AppendEntriesStreamResponse> = {
+  encode(message: AppendEntriesStreamResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.response !== undefined) {
+      AppendEntriesResponse.encode(message.response, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): AppendEntriesStreamResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseAppendEntriesStreamResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.response = AppendEntriesResponse.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): AppendEntriesStreamResponse {
+    return { response: isSet(object.response) ? AppendEntriesResponse.fromJSON(object.response) : undefined };
+  },
+
+  toJSON(message: AppendEntriesStreamResponse): unknown {
+    const obj: any = {};
+    if (message.response !== undefined) {
+      obj.response = AppendEntriesResponse.toJSON(message.response);
+    }
+    return obj;
+  },
+
+  create(base?: DeepPartial<AppendEntriesStreamResponse>): AppendEntriesStreamResponse {
+    return AppendEntriesStreamResponse.fromPartial(base ?? {});
+  },
+  fromPartial(object: DeepPartial<AppendEntriesStreamResponse>): AppendEntriesStreamResponse {
+    const message = createBaseAppendEntriesStreamResponse();
+    message.response = (object.response !== undefined && object.response !== null)
+      ? AppendEntriesResponse.fromPartial(object.response)
+      : undefined;
+    return message;
+  },
+};
+
 /**
  * Peer-to-peer Raft traffic. Each RPC carries one message of the core's message union; the
  * response is fed back into the sender's core as the matching response message.
@@ -1946,6 +2096,23 @@ export const RaftServiceService = {
     responseSerialize: (value: TimeoutNowResponse): Buffer => Buffer.from(TimeoutNowResponse.encode(value).finish()),
     responseDeserialize: (value: Buffer): TimeoutNowResponse => TimeoutNowResponse.decode(value),
   },
+  /**
+   * Pipelined replication: the leader's AppendEntries to one follower as messages of one long-lived
+   * stream (in order, without a call per message); each is answered on the reply stream exactly as
+   * the unary AppendEntries would answer it (a request with nothing to answer gets no message).
+   * A leader falls back to AppendEntries when a peer answers UNIMPLEMENTED.
+   */
+  appendEntriesStream: {
+    path: "/raftex.v1.RaftService/AppendEntriesStream" as const,
+    requestStream: true as const,
+    responseStream: true as const,
+    requestSerialize: (value: AppendEntriesStreamRequest): Buffer =>
+      Buffer.from(AppendEntriesStreamRequest.encode(value).finish()),
+    requestDeserialize: (value: Buffer): AppendEntriesStreamRequest => AppendEntriesStreamRequest.decode(value),
+    responseSerialize: (value: AppendEntriesStreamResponse): Buffer =>
+      Buffer.from(AppendEntriesStreamResponse.encode(value).finish()),
+    responseDeserialize: (value: Buffer): AppendEntriesStreamResponse => AppendEntriesStreamResponse.decode(value),
+  },
 } as const;
 
 export interface RaftServiceServer extends UntypedServiceImplementation {
@@ -1962,6 +2129,13 @@ export interface RaftServiceServer extends UntypedServiceImplementation {
   installSnapshot: handleClientStreamingCall<InstallSnapshotRequest, InstallSnapshotResponse>;
   /** Leadership transfer: the leader tells an up-to-date follower to start an election at once. */
   timeoutNow: handleUnaryCall<TimeoutNowRequest, TimeoutNowResponse>;
+  /**
+   * Pipelined replication: the leader's AppendEntries to one follower as messages of one long-lived
+   * stream (in order, without a call per message); each is answered on the reply stream exactly as
+   * the unary AppendEntries would answer it (a request with nothing to answer gets no message).
+   * A leader falls back to AppendEntries when a peer answers UNIMPLEMENTED.
+   */
+  appendEntriesStream: handleBidiStreamingCall<AppendEntriesStreamRequest, AppendEntriesStreamResponse>;
 }
 
 export interface RaftServiceClient extends Client {
@@ -2049,6 +2223,20 @@ export interface RaftServiceClient extends Client {
     options: Partial<CallOptions>,
     callback: (error: ServiceError | null, response: TimeoutNowResponse) => void,
   ): ClientUnaryCall;
+  /**
+   * Pipelined replication: the leader's AppendEntries to one follower as messages of one long-lived
+   * stream (in order, without a call per message); each is answered on the reply stream exactly as
+   * the unary AppendEntries would answer it (a request with nothing to answer gets no message).
+   * A leader falls back to AppendEntries when a peer answers UNIMPLEMENTED.
+   */
+  appendEntriesStream(): ClientDuplexStream<AppendEntriesStreamRequest, AppendEntriesStreamResponse>;
+  appendEntriesStream(
+    options: Partial<CallOptions>,
+  ): ClientDuplexStream<AppendEntriesStreamRequest, AppendEntriesStreamResponse>;
+  appendEntriesStream(
+    metadata: Metadata,
+    options?: Partial<CallOptions>,
+  ): ClientDuplexStream<AppendEntriesStreamRequest, AppendEntriesStreamResponse>;
 }
 
 export const RaftServiceClient = makeGenericClientConstructor(
