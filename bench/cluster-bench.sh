@@ -38,7 +38,7 @@ for (const c of concurrencies) {
   for (const label of labels) {
     const r = by(label, c);
     if (r.length === 0) continue;
-    const ratio = label === 'etcd' ? '' : `${(f(r, 'opsPerSec') / etcd).toFixed(2)}x`;
+    const ratio = label === 'etcd' || Number.isNaN(etcd) ? '' : `${(f(r, 'opsPerSec') / etcd).toFixed(2)}x`;
     console.log(`| ${label} | ${c} | ${Math.round(f(r, 'opsPerSec'))} | ${f(r, 'p50ms')} | ${f(r, 'p99ms')} | ${f(r, 'p999ms')} | ${ratio} |`);
   }
 }

@@ -28,11 +28,23 @@ system_start() {
   node "$RAFTEX_ROOT/bench/wait-leader.mjs" "$(raftex_endpoints)"
 }
 
+# True while any of the run's node processes is still alive.
+raftex_any_alive() {
+  local pid
+  while read -r pid; do kill -0 "$pid" 2>/dev/null && return 0; done <"$1/pids"
+  return 1
+}
+
 system_stop() {
   local dir=$1 pid
   [[ -f $dir/pids ]] || return 0
   while read -r pid; do kill -TERM "$pid" 2>/dev/null || true; done <"$dir/pids"
-  sleep 1
+  # A node ends within 5 s of SIGTERM (it may hand leadership over first); KILL only stragglers.
+  local waited=0
+  while ((waited < 60)) && raftex_any_alive "$dir"; do
+    sleep 0.1
+    waited=$((waited + 1))
+  done
   while read -r pid; do kill -KILL "$pid" 2>/dev/null || true; done <"$dir/pids"
   rm -f "$dir/pids"
 }
