@@ -22,7 +22,7 @@ import { countSteps } from './money.js';
 import { type BookSide, Order, Placement } from './order-book.js';
 import { PlacedResult, type PlacementEnd } from './apply-results.js';
 import { placedReply } from './placed-reply.js';
-import type { ApplyContext, ApplyResult, CancelCause, PlaceOrderCommand, RejectReason, TradeView } from './types.js';
+import type { ApplyContext, ApplyResult, PlaceOrderCommand, PlacementCancelCause, RejectReason, TradeView } from './types.js';
 
 function rejectOrder(cmd: PlaceOrderCommand, reason: RejectReason, message: string, ctx: ApplyContext): ApplyResult {
   return {
@@ -49,7 +49,7 @@ export function applyPlaceOrder(state: ExchangeState, cmd: PlaceOrderCommand, ct
 /** What `match` found. */
 interface MatchOutcome {
   /** The cancel cause for a remainder that may not rest, or null when the remainder (if any) rests. */
-  readonly cause: CancelCause | null;
+  readonly cause: PlacementCancelCause | null;
   /** Per trade, the maker's id when that trade filled it; null while no maker filled. */
   readonly makersFilled: (string | null)[] | null;
   /** The trades, in order; null when there were none. */
@@ -136,7 +136,7 @@ function placeFresh(state: ExchangeState, account: Account, cmd: PlaceOrderComma
     state.close(order, 'cancelled', account);
     end = cause;
   }
-  order.placed = Placement.of(lots, order.status, order.filledLots, end === 'rested' ? order.remainingLots : 0, outcome.trades);
+  order.placed = Placement.of(lots, order.status, order.filledLots, end === 'rested' ? order.remainingLots : 0, outcome.trades, cause);
   account.orderKeys.add(cmd.clientOrderId, order);
   return new PlacedResult(order, lots, outcome.makersFilled, end, cancelledLots);
 }
@@ -192,7 +192,7 @@ function crosses(order: Order, levelPrice: number): boolean {
 function match(state: ExchangeState, opposite: BookSide, taker: Order, account: Account, ctx: ApplyContext): MatchOutcome {
   const m = taker.market;
   const marketBuy = taker.orderType === 'market' && taker.side === 'buy';
-  let stopped: CancelCause | null = null;
+  let stopped: PlacementCancelCause | null = null;
   let makersFilled: (string | null)[] | null = null;
   let trades: TradeView[] | null = null;
   let takerId: string | null = null;
@@ -226,7 +226,7 @@ function match(state: ExchangeState, opposite: BookSide, taker: Order, account: 
     }
     if (stopped !== null) break;
   }
-  let cause: CancelCause | null = null;
+  let cause: PlacementCancelCause | null = null;
   if (taker.remainingLots === 0) cause = null;
   else if (stopped !== null) cause = stopped;
   else if (taker.orderType === 'market') cause = 'market';

@@ -18,7 +18,7 @@
 import { fail } from './assert.js';
 import type { MarketInfo } from './config.js';
 import { countSteps } from './money.js';
-import type { OrderStatus, OrderType, PlaceOrderCommand, Side, TimeInForce, TradeView } from './types.js';
+import type { OrderStatus, OrderType, PlaceOrderCommand, PlacementCancelCause, Side, TimeInForce, TradeView } from './types.js';
 
 /** An order as the engine holds it: mutated in place as it fills, is reduced or leaves the book. */
 export class Order {
@@ -107,6 +107,10 @@ export class Order {
     return this.placed === null ? null : this.placed.trades;
   }
 
+  get placedCancelCause(): PlacementCancelCause | null {
+    return this.placed === null ? null : this.placed.cancelCause;
+  }
+
   /** The quantity the order was placed with, in lots (from its command, validated when placed). */
   get placedLots(): number {
     const lots = countSteps(this.command.quantity, this.market.lot);
@@ -132,15 +136,20 @@ export class Placement {
     readonly remainingLots: number,
     /** The trades of its own entry, or null when it traded nothing. */
     readonly trades: TradeView[] | null,
+    /** Why its own entry cancelled its remainder, or null (filled or rested). */
+    readonly cancelCause: PlacementCancelCause | null,
   ) {}
 
   /**
    * The placement to record for an order placed with `placedLots`: null when it equals the
    * untouched default (see `Order.placed`).
    */
-  static of(placedLots: number, status: OrderStatus, filledLots: number, remainingLots: number, trades: TradeView[] | null): Placement | null {
-    if (status === 'new' && filledLots === 0 && trades === null && remainingLots === placedLots) return null;
-    return new Placement(status, filledLots, remainingLots, trades);
+  static of(
+    placedLots: number, status: OrderStatus, filledLots: number, remainingLots: number, trades: TradeView[] | null,
+    cancelCause: PlacementCancelCause | null,
+  ): Placement | null {
+    if (status === 'new' && filledLots === 0 && trades === null && remainingLots === placedLots && cancelCause === null) return null;
+    return new Placement(status, filledLots, remainingLots, trades, cancelCause);
   }
 }
 

@@ -21,5 +21,6 @@ export function placedReply(order: Order): Extract<Reply, { kind: 'order' }> {
     filledQuantity: lotsText(m, order.placedFilledLots),
     remainingQuantity: lotsText(m, order.placedRemainingLots),
     trades: order.placedTrades ?? noTrades,
+    cancelCause: order.placedCancelCause,
   };
 }

@@ -2,7 +2,7 @@
  * Canonical snapshot bytes of the exchange state, and restore.
  *
  * Format 2 (binary; format-1 JSON snapshots are not readable any more): the magic
- * "RXSNAP" 0x00 0x02, then sections of varints, raw strings and interned strings (see
+ * "RXSNAP" 0x00 0x03, then sections of varints, raw strings and interned strings (see
  * snapshot-codec.ts), then a CRC-32 of all that. Sections, in order:
  *   config digest | lastAppliedIndex | deposited | withdrawn (sorted by asset)
  *   orders (open and remembered closed, placement order) | closed ids (oldest first)
@@ -27,11 +27,12 @@ import { Order, Placement, type BookSide } from './order-book.js';
 import type { OrderIndex } from './order-index.js';
 import { ByteReader, ByteWriter } from './snapshot-codec.js';
 import type {
-  DepositCommand, OrderStatus, OrderType, PlaceOrderCommand, RejectReason, Reply, Side, TimeInForce, TradeView, WithdrawCommand,
+  DepositCommand, OrderStatus, OrderType, PlaceOrderCommand, PlacementCancelCause, RejectReason, Reply, Side, TimeInForce, TradeView,
+  WithdrawCommand,
 } from './types.js';
 
-/** The leading bytes of a format-2 snapshot. */
-const magic = Uint8Array.from([0x52, 0x58, 0x53, 0x4e, 0x41, 0x50, 0x00, 0x02]); // "RXSNAP" 0 2
+/** The leading bytes of a format-3 snapshot (3: placement cancel causes). */
+const magic = Uint8Array.from([0x52, 0x58, 0x53, 0x4e, 0x41, 0x50, 0x00, 0x03]); // "RXSNAP" 0 3
 
 /** What one dedup ring slot holds (the slot tag byte). */
 const slotEvictedOrderKey = 0;
@@ -48,6 +49,16 @@ const sides: readonly Side[] = ['buy', 'sell'];
 const orderTypes: readonly OrderType[] = ['limit', 'market'];
 const tifs: readonly TimeInForce[] = ['gtc', 'ioc', 'fok'];
 const statuses: readonly OrderStatus[] = ['new', 'partiallyFilled', 'filled', 'cancelled'];
+const placementCauses: readonly PlacementCancelCause[] = ['ioc', 'market', 'fok', 'selfTrade'];
+
+/** A placement cancel cause as 0 (none) or its code + 1. */
+function causeCode(cause: PlacementCancelCause | null): number {
+  return cause === null ? 0 : code(placementCauses, cause) + 1;
+}
+
+function causeOf(n: number): PlacementCancelCause | null {
+  return n === 0 ? null : pick(placementCauses, n - 1);
+}
 
 function code<T>(table: readonly T[], value: T): number {
   const i = table.indexOf(value);
@@ -194,6 +205,7 @@ function writeReply(w: ByteWriter, reply: Reply): void {
       w.interned(reply.filledQuantity);
       w.interned(reply.remainingQuantity);
       writeTrades(w, reply.trades);
+      w.byte(causeCode(reply.cancelCause));
       return;
     case 'cancel':
       writeOrderId(w, reply.orderId);
@@ -224,7 +236,7 @@ function readReply(r: ByteReader): Reply {
     case 'order':
       return {
         kind, logIndex, orderId: readOrderId(r), status: r.interned() as OrderStatus, filledQuantity: r.interned(),
-        remainingQuantity: r.interned(), trades: readTrades(r),
+        remainingQuantity: r.interned(), trades: readTrades(r), cancelCause: causeOf(r.byte()),
       };
     case 'cancel':
       return { kind, logIndex, orderId: readOrderId(r), status: r.interned() as OrderStatus, cancelledQuantity: r.interned() };
@@ -247,7 +259,8 @@ function writeOrder(w: ByteWriter, o: Order): void {
   w.uint(o.priceTicks);
   w.uint(o.quantityLots);
   w.uint(o.filledLots);
-  w.byte(code(statuses, o.status) | (code(statuses, o.placedStatus) << 2) | (o.placedTrades === null ? 0 : 16));
+  // Bits: status (2), placed status (2), has trades (1), placement cancel cause + 1 (3; 0 = none).
+  w.byte(code(statuses, o.status) | (code(statuses, o.placedStatus) << 2) | (o.placedTrades === null ? 0 : 16) | (causeCode(o.placedCancelCause) << 5));
   w.uint(o.placedFilledLots);
   w.uint(o.placedRemainingLots);
   if (o.placedTrades !== null) writeTrades(w, o.placedTrades);
@@ -267,7 +280,7 @@ function readOrder(r: ByteReader, config: CompiledConfig): Order {
   const placedStatus = pick(statuses, (bits >> 2) & 3);
   const placedFilledLots = r.uint();
   const placedRemainingLots = r.uint();
-  o.placed = Placement.of(o.placedLots, placedStatus, placedFilledLots, placedRemainingLots, bits & 16 ? readTrades(r) : null);
+  o.placed = Placement.of(o.placedLots, placedStatus, placedFilledLots, placedRemainingLots, bits & 16 ? readTrades(r) : null, causeOf(bits >> 5));
   return o;
 }
 
@@ -401,7 +414,7 @@ function writeOrderKeySlot(w: ByteWriter, state: ExchangeState, key: string, ent
 
 /** Rebuilds the state `writeSnapshot` wrote; throws on bytes that are not such a snapshot. */
 export function readSnapshot(bytes: Uint8Array, config: CompiledConfig): ExchangeState {
-  if (!(bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b))) fail('snapshot: unknown format (not a format-2 snapshot)');
+  if (!(bytes.length >= magic.length && magic.every((b, i) => bytes[i] === b))) fail('snapshot: unknown format (not a format-3 snapshot)');
   const r = new ByteReader(bytes);
   r.bytes(magic.length);
   assert(r.str() === config.digestText, 'snapshot: written under a different exchange config');

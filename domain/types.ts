@@ -133,6 +133,11 @@ export type Reply =
       filledQuantity: string;
       remainingQuantity: string;
       trades: TradeView[];
+      /**
+       * Why the order's own entry cancelled its remainder ('ioc', 'market', 'fok', 'selfTrade');
+       * null when the order filled or rested.
+       */
+      cancelCause: PlacementCancelCause | null;
     }
   | { kind: 'cancel'; logIndex: number; orderId: string; status: OrderStatus; cancelledQuantity: string }
   | { kind: 'reduce'; logIndex: number; orderId: string; status: OrderStatus; remainingQuantity: string }
@@ -140,6 +145,8 @@ export type Reply =
 
 /** Why an order (or its remainder) left the book without filling. */
 export type CancelCause = 'user' | 'ioc' | 'market' | 'fok' | 'selfTrade' | 'reduced';
+/** The causes that can cancel an order during its own entry (the others come later, by command). */
+export type PlacementCancelCause = Exclude<CancelCause, 'user' | 'reduced'>;
 
 /** What applying a command did, in order. Events of one command share its log index. */
 export type Event =

@@ -302,6 +302,7 @@ export function orderReplyToResponse(r: ReplyOf<'order'>): SubmitOrderResponse {
   return {
     orderId: r.orderId, status: orderStatusToProto(r.status), filledQuantity: r.filledQuantity,
     remainingQuantity: r.remainingQuantity, trades: r.trades.map(tradeToProto), logIndex: r.logIndex,
+    cancelReason: r.cancelCause ?? '',
   };
 }
 

@@ -4,6 +4,7 @@
  * line, so `trades --json` is NDJSON). Any failed call prints its gRPC code and message and exits 1.
  */
 import { randomUUID } from 'node:crypto';
+import { status } from '@grpc/grpc-js';
 import { InvalidArgumentError } from 'commander';
 import type { Command } from 'commander';
 import {
@@ -157,6 +158,7 @@ export function registerClientCommands(program: Command): void {
               ['remaining', res.remainingQuantity],
               // IOC/FOK/market remainders, self-trade stops: how much of the order never traded.
               ...(res.status === OrderStatus.ORDER_STATUS_CANCELLED ? [['cancelled', new Decimal(qty).minus(res.filledQuantity || '0').toFixed()] as [string, Cell]] : []),
+              ...(res.cancelReason !== '' ? [['cancel reason', cancelReasonText(res.cancelReason)] as [string, Cell]] : []),
               ['log index', res.logIndex], ['client order id', request.clientOrderId],
             ]);
             return res.trades.length === 0 ? head : `${head}\n\n${renderTable(tradeHeaders, res.trades.map(tradeRow))}`;
@@ -269,9 +271,27 @@ function followTrades(client: NodeClient, g: ClientGlobals, symbol: string, from
     });
     stream.on('error', (e: unknown) => {
       // Say where to pick up: the same index again is safe (a repeat, never a gap).
-      if (!stopped) console.error(`trades: stream ended${lastIndex > 0 ? ` after log index ${lastIndex}; resume with --from ${lastIndex}` : ''} (on this or another node, --server)`);
+      // Worth retrying elsewhere only when the stream broke, not when the request was refused.
+      const refused = isServiceError(e) && (e.code === status.NOT_FOUND || e.code === status.INVALID_ARGUMENT);
+      if (!stopped && !refused) console.error(`trades: stream ended${lastIndex > 0 ? ` after log index ${lastIndex}; resume with --from ${lastIndex}` : ''} (on this or another node, --server)`);
       done(e);
     });
     stream.on('end', () => done(null));
   });
+}
+
+/** SubmitOrderResponse.cancel_reason in words (an unknown reason from a newer node as it is). */
+function cancelReasonText(reason: string): string {
+  switch (reason) {
+    case 'ioc':
+      return 'ioc (immediate-or-cancel remainder)';
+    case 'market':
+      return 'market (a market order never rests; a market buy stops where cash runs out)';
+    case 'fok':
+      return 'fok (could not fill completely: nothing traded)';
+    case 'selfTrade':
+      return 'selfTrade (self-trade prevention: next in line was your own resting order)';
+    default:
+      return reason;
+  }
 }

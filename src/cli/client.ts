@@ -82,6 +82,11 @@ export function codeName(code: number): string {
 
 /** One line describing a failed call: `INVALID_ARGUMENT: amount must be ...`. */
 export function describeError(e: unknown): string {
-  if (isServiceError(e)) return `${codeName(e.code)}: ${e.details}`;
+  if (isServiceError(e)) {
+    // grpc-js ends a refused connection's details with an empty "Resolution note: ".
+    const details = e.details.replace(/\s*Resolution note:\s*$/, '');
+    const hint = e.code === status.UNAVAILABLE && /ECONNREFUSED|No connection established/.test(details) ? ' (is the node running? `npm start` runs a local cluster)' : '';
+    return `${codeName(e.code)}: ${details}${hint}`;
+  }
   return e instanceof Error ? e.message : String(e);
 }

@@ -110,10 +110,18 @@ describe('domain -> proto', () => {
     const statuses = [['new', OrderStatus.ORDER_STATUS_NEW], ['partiallyFilled', OrderStatus.ORDER_STATUS_PARTIALLY_FILLED],
       ['filled', OrderStatus.ORDER_STATUS_FILLED], ['cancelled', OrderStatus.ORDER_STATUS_CANCELLED]] as const;
     for (const [domain, proto] of statuses) {
-      const r = orderReplyToResponse({ kind: 'order', logIndex: 7, orderId: 'O7', status: domain, filledQuantity: '3', remainingQuantity: '7', trades: [trade] });
+      const r = orderReplyToResponse({ kind: 'order', logIndex: 7, orderId: 'O7', status: domain, filledQuantity: '3', remainingQuantity: '7', trades: [trade], cancelCause: null });
       expect(r.status).toBe(proto);
       expect(r.trades).toHaveLength(1);
       expect(r.logIndex).toBe(7);
+      expect(r.cancelReason).toBe('');
+    }
+  });
+
+  it('an order cancelled by its own entry says why', () => {
+    for (const cause of ['ioc', 'market', 'fok', 'selfTrade'] as const) {
+      const r = orderReplyToResponse({ kind: 'order', logIndex: 7, orderId: 'O7', status: 'cancelled', filledQuantity: '0', remainingQuantity: '0', trades: [], cancelCause: cause });
+      expect(r.cancelReason).toBe(cause);
     }
   });
 

@@ -3,7 +3,7 @@
  * Every command goes through validation + codec, and invariants are checked after each one.
  */
 import { describe, expect, it } from 'vitest';
-import { defaultExchangeConfig, validateCommand, type ExchangeConfig } from '../../domain/index.js';
+import { defaultExchangeConfig, Exchange, validateCommand, type ExchangeConfig } from '../../domain/index.js';
 import { eventTypes, Harness, orderIdOf, replyOf } from './harness.js';
 
 /** Two funded traders: a (cash) and b (cash + AAPL shares). */
@@ -136,7 +136,7 @@ describe('market, IOC and FOK', () => {
     h.limit('b', 'sell', 'AAPL', '5', '100');
     const r = h.market('a', 'buy', 'AAPL', '8');
     const o = replyOf(r, 'order');
-    expect([o.status, o.filledQuantity, o.remainingQuantity]).toEqual(['cancelled', '5', '0']);
+    expect([o.status, o.filledQuantity, o.remainingQuantity, o.cancelCause]).toEqual(['cancelled', '5', '0', 'market']);
     expect(eventTypes(r)).toEqual(['orderAccepted', 'tradeExecuted', 'orderFilled', 'orderCancelled:market']);
     expect(r.events[3]).toMatchObject({ cancelledQuantity: '3' });
     expect(h.bal('a', 'USD')).toEqual(['99500.00', '0.00']);
@@ -214,7 +214,7 @@ describe('market, IOC and FOK', () => {
     h.deposit('p', 'USD', '150');
     h.limit('b', 'sell', 'AAPL', '2', '100');
     const r = replyOf(h.market('p', 'buy', 'AAPL', '2', 'fok'), 'order');
-    expect([r.status, r.filledQuantity]).toEqual(['cancelled', '0']);
+    expect([r.status, r.filledQuantity, r.cancelCause]).toEqual(['cancelled', '0', 'fok']);
     expect(h.bal('p', 'USD')).toEqual(['150.00', '0.00']);
     expect(h.book('AAPL').asks).toEqual(['100.00 x 2 (1)']);
   });
@@ -229,7 +229,7 @@ describe('self-trade prevention: the incoming remainder is cancelled, the restin
     h.limit('c', 'sell', 'AAPL', '3', '100');
     const r = h.limit('b', 'buy', 'AAPL', '10', '100');
     const o = replyOf(r, 'order');
-    expect([o.status, o.filledQuantity]).toEqual(['cancelled', '2']);
+    expect([o.status, o.filledQuantity, o.cancelCause]).toEqual(['cancelled', '2', 'selfTrade']);
     expect(eventTypes(r)).toEqual(['orderAccepted', 'tradeExecuted', 'orderFilled', 'orderCancelled:selfTrade']);
     expect(h.ex.order(own)).toMatchObject({ status: 'new', remainingQuantity: '3' });
     expect(h.book('AAPL').asks).toEqual(['100.00 x 6 (2)']);
@@ -437,5 +437,33 @@ describe('instruments with a fractional lot', () => {
       ...defaultExchangeConfig,
       instruments: [{ symbol: 'BAD', quoteAsset: 'USD', tickSize: '0.01', lotSize: '0.1' }],
     })).toThrow(/whole number/);
+  });
+});
+
+describe('the PlaceOrder reply says why its own entry cancelled a remainder', () => {
+  it('ioc, selfTrade or null; the same after a retry and after snapshot/restore', () => {
+    const h = funded();
+    h.limit('b', 'sell', 'AAPL', '2', '100');
+    const rested = replyOf(h.limit('a', 'buy', 'AAPL', '1', '99', null, 'rest-1'), 'order');
+    expect([rested.status, rested.cancelCause]).toEqual(['new', null]);
+    const filled = replyOf(h.limit('a', 'buy', 'AAPL', '1', '100', null, 'fill-1'), 'order');
+    expect([filled.status, filled.cancelCause]).toEqual(['filled', null]);
+    const ioc = replyOf(h.limit('a', 'buy', 'AAPL', '3', '100', 'ioc', 'ioc-1'), 'order');
+    expect([ioc.status, ioc.filledQuantity, ioc.cancelCause]).toEqual(['cancelled', '1', 'ioc']);
+    // a's own bid at 99 is next in line for this sell at 99: nothing trades, the sell is cancelled.
+    h.deposit('a', 'AAPL', '5');
+    const stp = replyOf(h.limit('a', 'sell', 'AAPL', '1', '99', null, 'stp-1'), 'order');
+    expect([stp.status, stp.filledQuantity, stp.cancelCause]).toEqual(['cancelled', '0', 'selfTrade']);
+
+    // A retry with the same client order id answers the original reply, cause included.
+    expect(replyOf(h.limit('a', 'sell', 'AAPL', '1', '99', null, 'stp-1'), 'order')).toEqual(stp);
+    // And so does a replica restored from a snapshot.
+    const restored = Exchange.restore(h.ex.snapshot());
+    expect(restored.stateHash()).toBe(h.ex.stateHash());
+    const retry = restored.apply(
+      { type: 'placeOrder', accountId: 'a', clientOrderId: 'ioc-1', symbol: 'AAPL', side: 'buy', orderType: 'limit', timeInForce: 'ioc', quantity: '3', price: '100' },
+      { logIndex: h.index + 1, timestampMs: 0 },
+    );
+    expect(retry.reply).toEqual(ioc);
   });
 });

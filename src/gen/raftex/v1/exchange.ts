@@ -283,6 +283,13 @@ export interface SubmitOrderResponse {
   remainingQuantity: string;
   trades: Trade[];
   logIndex: number;
+  /**
+   * Why the order's own entry cancelled what it did not fill (then status is CANCELLED):
+   * "ioc" (IOC remainder), "market" (market order remainder, or a market buy out of cash), "fok"
+   * (fill-or-kill not fillable: nothing traded), "selfTrade" (self-trade prevention: the next
+   * resting order in priority was the same account's). Empty when the order filled or rested.
+   */
+  cancelReason: string;
 }
 
 export interface CancelOrderRequest {
@@ -1715,7 +1722,15 @@ export const SubmitOrderRequest: MessageFns<SubmitOrderRequest> = {
 };
 
 function createBaseSubmitOrderResponse(): SubmitOrderResponse {
-  return { orderId: "", status: 0, filledQuantity: "", remainingQuantity: "", trades: [], logIndex: 0 };
+  return {
+    orderId: "",
+    status: 0,
+    filledQuantity: "",
+    remainingQuantity: "",
+    trades: [],
+    logIndex: 0,
+    cancelReason: "",
+  };
 }
 
 export const SubmitOrderResponse: MessageFns<SubmitOrderResponse> = {
@@ -1737,6 +1752,9 @@ export const SubmitOrderResponse: MessageFns<SubmitOrderResponse> = {
     }
     if (message.logIndex !== 0) {
       writer.uint32(48).uint64(message.logIndex);
+    }
+    if (message.cancelReason !== "") {
+      writer.uint32(58).string(message.cancelReason);
     }
     return writer;
   },
@@ -1802,6 +1820,14 @@ export const SubmitOrderResponse: MessageFns<SubmitOrderResponse> = {
             message.logIndex = longToNumber(reader.uint64());
             continue;
           }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.cancelReason = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -1838,6 +1864,11 @@ export const SubmitOrderResponse: MessageFns<SubmitOrderResponse> = {
         : isSet(object.log_index)
         ? globalThis.Number(object.log_index)
         : 0,
+      cancelReason: isSet(object.cancelReason)
+        ? globalThis.String(object.cancelReason)
+        : isSet(object.cancel_reason)
+        ? globalThis.String(object.cancel_reason)
+        : "",
     };
   },
 
@@ -1861,6 +1892,9 @@ export const SubmitOrderResponse: MessageFns<SubmitOrderResponse> = {
     if (message.logIndex !== 0) {
       obj.logIndex = Math.round(message.logIndex);
     }
+    if (message.cancelReason !== "") {
+      obj.cancelReason = message.cancelReason;
+    }
     return obj;
   },
 
@@ -1875,6 +1909,7 @@ export const SubmitOrderResponse: MessageFns<SubmitOrderResponse> = {
     message.remainingQuantity = object.remainingQuantity ?? "";
     message.trades = object.trades?.map((e) => Trade.fromPartial(e)) || [];
     message.logIndex = object.logIndex ?? 0;
+    message.cancelReason = object.cancelReason ?? "";
     return message;
   },
 };
