@@ -39,8 +39,9 @@ export function registerNodeCommands(program: Command): void {
     .option('--election-timeout-ms <ms>', 'election timeout (randomized between it and 2x)', positiveInt('election-timeout-ms'), defaultTiming.electionTimeoutMs)
     .option('--heartbeat-ms <ms>', 'leader heartbeat interval', positiveInt('heartbeat-ms'), defaultTiming.heartbeatMs)
     .option('--snapshot-entries <n>', 'snapshot and compact the log every n applied entries (keeps n/10 behind it)', positiveInt('snapshot-entries'), defaultSnapshotPolicy.entriesPerSnapshot)
+    .option('--snapshot-worker', 'serialise snapshots on a worker thread holding a shadow copy of the state (no pause; costs a second apply per entry)', false)
     .addOption(new Option('--log-level <level>', 'pino log level').choices(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default(process.env['RAFTEX_LOG_LEVEL'] ?? 'info'))
-    .action(async (opts: { id: string; listen: string; peers: string; join: boolean; dataDir?: string; electionTimeoutMs: number; heartbeatMs: number; snapshotEntries: number; logLevel: string }) => {
+    .action(async (opts: { id: string; listen: string; peers: string; join: boolean; dataDir?: string; electionTimeoutMs: number; heartbeatMs: number; snapshotEntries: number; snapshotWorker: boolean; logLevel: string }) => {
       const logger = createNodeLogger(opts.id, opts.logLevel);
       let running: RunningNode;
       try {
@@ -52,6 +53,7 @@ export function registerNodeCommands(program: Command): void {
           dataDir: opts.dataDir ?? join('data', opts.id),
           timing: { electionTimeoutMs: opts.electionTimeoutMs, heartbeatMs: opts.heartbeatMs },
           snapshotPolicy: snapshotPolicyEvery(opts.snapshotEntries),
+          snapshotWorker: opts.snapshotWorker,
           logger,
         });
       } catch (error) {

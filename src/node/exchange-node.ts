@@ -23,6 +23,7 @@ import { RaftDriver, type CoreStatus, type RaftCore } from './raft-driver.js';
 import { AppliedWaiters, ReadIndexer, pendingReadsMax } from './read-index.js';
 import { TradeHistory, type StreamFlow, defaultTradeHistoryLimits, type TradeHistoryLimits } from './trade-history.js';
 import { decodeNodeSnapshot, encodeNodeSnapshot, snapshotTradesMax } from './node-snapshot.js';
+import { ShadowState } from './shadow-state.js';
 import { Snapshotter, type AppliedPoint, type SnapshotData, type SnapshotPolicy, type SnapshotSink } from './snapshotter.js';
 import { MemberDirectory } from './member-directory.js';
 import { MembershipChanges, type MemberChangeResult } from './membership-changes.js';
@@ -91,6 +92,11 @@ export interface ExchangeNodeOptions {
   readonly initialSnapshot?: SnapshotData | null;
   /** Where to save snapshots and when (absent: never snapshot, and installing one is impossible). */
   readonly snapshots?: { readonly sink: SnapshotSink; readonly policy: SnapshotPolicy };
+  /**
+   * The compiled shadow-state worker (shadow-worker.js): snapshots are then serialised on a worker
+   * thread instead of pausing this one (shadow-state.ts). Absent: captured inline.
+   */
+  readonly shadowWorker?: URL;
   readonly encode: (command: Command) => Uint8Array;
   /** Send a request message to a peer (fire and forget). */
   readonly send: (message: Message) => void;
@@ -125,6 +131,8 @@ export class ExchangeNode implements ExchangeNodeApi {
   /** Snapshot bytes received from the leader, waiting for the core's Ready to install them. */
   private receivedSnapshot: SnapshotData | null = null;
   readonly snapshotter: Snapshotter | null;
+  /** The shadow copy of the state that serialises snapshots off this thread (null: inline). */
+  private readonly shadow: ShadowState | null;
   /** The reply the projection emitted for the entry being applied. */
   private lastResult: { readonly index: LogIndex; readonly reply: Reply } | null = null;
   private appliedIndex: LogIndex = 0;
@@ -173,11 +181,14 @@ export class ExchangeNode implements ExchangeNodeApi {
     });
     this.projection = this.buildProjection(restored?.exchange);
     const snapshots = options.snapshots;
+    const tradeLimits = { tradeHistoryMax: limits.tradeHistoryMax, streamBufferMax: limits.streamBufferMax, streamDrainBatchMax: limits.streamDrainBatchMax };
+    this.shadow = snapshots === undefined || options.shadowWorker === undefined ? null
+      : new ShadowState(options.shadowWorker, { limits: tradeLimits }, initial?.data ?? null, startIndex,
+        (reason) => options.logger.warn({ reason }, 'snapshot shadow worker failed; capturing inline until the next snapshot restarts it'));
     this.snapshotter = snapshots === undefined ? null : new Snapshotter({
       sink: snapshots.sink,
       policy: snapshots.policy,
-      // Captured at the applied point, so the trade window ends exactly at the snapshot's index.
-      capture: () => encodeNodeSnapshot(this.projection.exchange.snapshot(), this.tradeHistory.window(snapshotTradesMax)),
+      capture: (index) => this.captureSnapshot(index),
       membership: (index) => this.driver.membershipAt(index),
       compact: (meta, compactTo) => this.driver.compact(meta, compactTo),
       fatal: (error) => this.fatal(error),
@@ -384,6 +395,7 @@ export class ExchangeNode implements ExchangeNodeApi {
     this.stopped = true;
     await this.driver.stop();
     await this.snapshotter?.stop();
+    await this.shadow?.close();
     const error = new UnavailableError('node is shutting down');
     this.proposals.failAll(error);
     this.applied.failAll(error);
@@ -407,7 +419,25 @@ export class ExchangeNode implements ExchangeNodeApi {
       this.proposals.applied(entry.index, entry.term, result?.reply);
     }
     this.applied.advance(this.appliedIndex);
+    if (this.shadow !== null) {
+      // The entries applied: a stop can cut the batch short.
+      let n = entries.length;
+      while (n > 0 && entries[n - 1]!.index > this.appliedIndex) n--;
+      this.shadow.appliedEntries(n === entries.length ? entries : entries.slice(0, n));
+    }
     this.snapshotter?.onApplied(this.appliedPoint);
+  }
+
+  /**
+   * The node snapshot at `index` (the applied point): from the shadow worker when it is healthy,
+   * else captured here, now (the trade window then ends exactly at the snapshot's index), which
+   * also restarts a failed shadow from those bytes.
+   */
+  private captureSnapshot(index: LogIndex): Uint8Array | Promise<Uint8Array> {
+    if (this.shadow?.healthy === true) return this.shadow.capture(index);
+    const bytes = encodeNodeSnapshot(this.projection.exchange.snapshot(), this.tradeHistory.window(snapshotTradesMax));
+    if (this.shadow !== null && !this.stopped) this.shadow.restart(bytes, index);
+    return bytes;
   }
 
   /** The projection over a fresh committed stream, from `snapshot` bytes or empty; subscribed. */
@@ -448,6 +478,7 @@ export class ExchangeNode implements ExchangeNodeApi {
     this.appliedIndex = meta.index;
     this.appliedPoint = { index: meta.index, term: meta.term, timestampMs: meta.timestampMs ?? 0 };
     this.snapshotter.installed(meta.index);
+    this.shadow?.restart(received.data, meta.index);
     this.applied.advance(meta.index);
     this.options.logger.info({ index: meta.index, term: meta.term, bytes: received.data.byteLength }, 'snapshot installed');
   }

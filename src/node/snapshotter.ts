@@ -51,15 +51,19 @@ export interface AppliedPoint {
 export interface SnapshotterDeps {
   readonly sink: SnapshotSink;
   readonly policy: SnapshotPolicy;
-  /** The exchange's canonical bytes now (at the last applied index). */
-  readonly capture: () => Uint8Array;
+  /**
+   * The node snapshot at `index`, the last applied index: bytes captured now, or a promise of the
+   * bytes at exactly that index (a shadow worker, shadow-state.ts). A rejected promise skips this
+   * snapshot (the next apply tries again); it is not a storage failure.
+   */
+  readonly capture: (index: LogIndex) => Uint8Array | Promise<Uint8Array>;
   /** The configuration in effect at `index`, recorded with addresses in the snapshot's meta. */
   readonly membership: (index: LogIndex) => Membership;
   /** Tell the core: snapshot saved, compact the log below `compactTo`. */
   readonly compact: (meta: SnapshotMeta, compactTo: LogIndex) => void;
   /** Saving failed: storage is broken, the node must stop. */
   readonly fatal: (error: unknown) => void;
-  readonly logger: { info(obj: object, msg?: string): void };
+  readonly logger: { info(obj: object, msg?: string): void; warn?(obj: object, msg?: string): void };
 }
 
 /** Figures for status and the restart bench. */
@@ -110,9 +114,17 @@ export class Snapshotter {
       membership,
     };
     const started = performance.now();
-    const data = this.deps.capture();
-    const captureMs = performance.now() - started;
+    const captured = this.deps.capture(meta.index);
     const run = (async () => {
+      let data: Uint8Array;
+      try {
+        data = await captured;
+      } catch (error) {
+        this.deps.logger.warn?.({ index: meta.index, err: error }, 'snapshot capture failed; retrying at the next apply');
+        this.saving = null;
+        return;
+      }
+      const captureMs = performance.now() - started;
       try {
         await this.deps.sink.saveSnapshot({ meta, data });
         this.snapshotIndex = Math.max(this.snapshotIndex, meta.index);
@@ -120,7 +132,7 @@ export class Snapshotter {
         this.stats.lastIndex = meta.index;
         this.stats.lastBytes = data.byteLength;
         this.stats.lastSaveMs = performance.now() - started;
-        this.deps.logger.info({ index: meta.index, term: meta.term, bytes: data.byteLength, captureMs: Math.round(captureMs), ms: Math.round(this.stats.lastSaveMs) }, 'snapshot saved');
+        this.deps.logger.info({ index: meta.index, term: meta.term, bytes: data.byteLength, captureMs: Math.round(captureMs), offThread: captured instanceof Promise, ms: Math.round(this.stats.lastSaveMs) }, 'snapshot saved');
         if (!this.stopped) this.deps.compact(meta, Math.max(0, meta.index - this.deps.policy.trailingEntries));
       } catch (error) {
         if (!this.stopped) this.deps.fatal(error);

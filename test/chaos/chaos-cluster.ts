@@ -97,7 +97,10 @@ export class ChaosCluster {
     node.process = spawn(command, [...args, 'node', '--id', node.id, '--listen', node.address, '--peers', peers,
       '--data-dir', node.dataDir, '--election-timeout-ms', String(this.options.electionTimeoutMs),
       '--heartbeat-ms', String(this.options.heartbeatMs),
-      ...(this.options.snapshotEntries === undefined ? [] : ['--snapshot-entries', String(this.options.snapshotEntries)])], { stdio: ['ignore', out, out], cwd: repoRoot });
+      ...(this.options.snapshotEntries === undefined ? [] : ['--snapshot-entries', String(this.options.snapshotEntries)]),
+      // Every other node serialises its snapshots on the shadow worker, the rest inline: the two
+      // must give the same state (hashes are compared) and their snapshots serve each other.
+      ...(this.nodes.indexOf(node) % 2 === 0 ? ['--snapshot-worker'] : [])], { stdio: ['ignore', out, out], cwd: repoRoot });
     fs.closeSync(out);
     const child = node.process;
     child.on('exit', () => {
