@@ -17,8 +17,14 @@ import { Worker } from 'node:worker_threads';
 import type { LogEntry, LogIndex } from '../raft/types.js';
 import type { FromShadow, ShadowBatch, ShadowInit, ToShadow } from './shadow-protocol.js';
 
-/** Entries posted to the shadow and not yet applied there before it is given up on. */
+/**
+ * Entries the shadow may still have to apply when another batch is posted before it is given up
+ * on. The batch being posted does not count: one batch is bounded by the core (a restart hands
+ * over the whole WAL tail at once, which must not fail the shadow every time).
+ */
 export const shadowBacklogEntriesMax = 200_000;
+/** How long a capture may take before the shadow is given up on (it is far below this). */
+export const shadowCaptureDeadlineMs = 30_000;
 
 interface PendingCapture {
   readonly index: LogIndex;
@@ -60,6 +66,7 @@ export class ShadowState {
     const ends = new Int32Array(n);
     const bytes = new Uint8Array(size);
     const batch: ShadowBatch = { type: 'entries', indexes, timestamps, ends, bytes };
+    const behind = this.posted - this.applied;
     let at = 0;
     for (let k = 0; k < n; k++) {
       const e = entries[k]!;
@@ -75,7 +82,7 @@ export class ShadowState {
     }
     this.posted = entries[n - 1]!.index;
     this.send(batch, [indexes.buffer, timestamps.buffer, ends.buffer, bytes.buffer]);
-    if (this.posted - this.applied > shadowBacklogEntriesMax) this.fail(`fell ${this.posted - this.applied} entries behind`);
+    if (behind > shadowBacklogEntriesMax) this.fail(`fell ${behind} entries behind`);
   }
 
   /** The node snapshot at `index`, which must be the last index passed to `appliedEntries`. */
@@ -83,13 +90,27 @@ export class ShadowState {
     if (!this.healthy) return Promise.reject(new ShadowStateError(`shadow state unavailable: ${this.failure ?? 'stopped'}`));
     if (this.pending !== null) return Promise.reject(new ShadowStateError('a shadow capture is already in progress'));
     return new Promise((resolve, reject) => {
-      this.pending = { index, resolve, reject };
+      const timer = setTimeout(() => this.fail(`no capture at ${index} within ${shadowCaptureDeadlineMs} ms`), shadowCaptureDeadlineMs);
+      timer.unref();
+      const settle = (): void => clearTimeout(timer);
+      this.pending = {
+        index,
+        resolve: (bytes) => {
+          settle();
+          resolve(bytes);
+        },
+        reject: (error) => {
+          settle();
+          reject(error);
+        },
+      };
       this.send({ type: 'capture', index });
     });
   }
 
   /** Starts over from a node snapshot at `index` (after an inline capture or an InstallSnapshot). */
   restart(snapshot: Uint8Array, index: LogIndex): void {
+    if (this.failure === 'closed') return;
     this.stopWorker(new ShadowStateError('shadow restarted'));
     this.failure = null;
     this.start(snapshot, index);
@@ -128,11 +149,12 @@ export class ShadowState {
         return;
       case 'captured': {
         const pending = this.pending;
-        this.pending = null;
         if (pending === null || pending.index !== message.index) {
+          // fail() rejects the pending capture, if any.
           this.fail(`unexpected capture at ${message.index}`);
           return;
         }
+        this.pending = null;
         pending.resolve(message.bytes);
         return;
       }

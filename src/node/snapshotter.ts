@@ -81,6 +81,8 @@ export class Snapshotter {
   /** Index of the newest snapshot saved (or installed, or restored at start). */
   private snapshotIndex: LogIndex;
   private stopped = false;
+  /** The last applied point seen, so a save that ends after the last apply can start the next one. */
+  private latest: AppliedPoint | null = null;
   readonly stats: SnapshotterStats = { taken: 0, installed: 0, lastIndex: 0, lastBytes: 0, lastSaveMs: 0 };
 
   constructor(private readonly deps: SnapshotterDeps, startIndex: LogIndex) {
@@ -90,6 +92,7 @@ export class Snapshotter {
 
   /** After each apply: snapshot if the policy says so and none is being saved. */
   onApplied(applied: AppliedPoint): void {
+    this.latest = applied;
     const every = this.deps.policy.entriesPerSnapshot;
     if (this.stopped || every <= 0 || this.saving !== null || applied.index - this.snapshotIndex < every) return;
     this.take(applied);
@@ -120,8 +123,9 @@ export class Snapshotter {
       try {
         data = await captured;
       } catch (error) {
-        this.deps.logger.warn?.({ index: meta.index, err: error }, 'snapshot capture failed; retrying at the next apply');
+        this.deps.logger.warn?.({ index: meta.index, err: error }, 'snapshot capture failed; retrying');
         this.saving = null;
+        this.recheck();
         return;
       }
       const captureMs = performance.now() - started;
@@ -139,9 +143,23 @@ export class Snapshotter {
       } finally {
         this.saving = null;
       }
+      this.recheck();
     })();
     this.saving = run;
     return run;
+  }
+
+  /**
+   * A capture off the node's thread lets applies go on meanwhile, and those skip the policy while
+   * a save runs: look again once it ended, or a log that went quiet would stay past the threshold.
+   */
+  private recheck(): void {
+    if (this.stopped || this.latest === null) return;
+    try {
+      this.onApplied(this.latest);
+    } catch (error) {
+      this.deps.fatal(error);
+    }
   }
 
   /** Waits for a save in progress; no new snapshot starts afterwards. */

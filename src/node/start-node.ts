@@ -62,6 +62,8 @@ export interface StartNodeOptions {
    * spare; on the 2-core box running all three nodes it cost ~18% of bench:cluster's throughput.
    */
   readonly snapshotWorker?: boolean;
+  /** The worker script for `snapshotWorker` (default: the compiled one beside this module; tests point at dist/). */
+  readonly snapshotWorkerUrl?: URL;
 }
 
 export interface RunningNode {
@@ -127,6 +129,10 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     logger: logger.child({ component: 'peers' }),
     onDisconnected: (peer) => node?.driver.peerDisconnected(peer),
   });
+  const shadowWorker = options.snapshotWorker === true ? options.snapshotWorkerUrl ?? compiledShadowWorker() : undefined;
+  if (options.snapshotWorker === true && shadowWorker === undefined) {
+    logger.warn({}, '--snapshot-worker needs the compiled build (dist/); capturing snapshots inline');
+  }
   node = new ExchangeNode({
     selfId: id,
     core,
@@ -138,7 +144,7 @@ export async function startNode(options: StartNodeOptions): Promise<RunningNode>
     projection: projectExchange,
     initialSnapshot,
     snapshots: { sink: storage, policy: options.snapshotPolicy ?? defaultSnapshotPolicy },
-    shadowWorker: options.snapshotWorker === true ? compiledShadowWorker() : undefined,
+    shadowWorker,
     encode: encodeCommand,
     send: (message) => peerClients.send(message),
     askLeader: async (leaderId, deadlineMs) => {
