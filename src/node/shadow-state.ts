@@ -23,6 +23,13 @@ import type { FromShadow, ShadowBatch, ShadowInit, ToShadow } from './shadow-pro
  * over the whole WAL tail at once, which must not fail the shadow every time).
  */
 export const shadowBacklogEntriesMax = 200_000;
+/**
+ * Applied entries are handed to the shadow in batches of up to this many, or after
+ * shadowFlushMs, or before a capture: one message (and one worker wake-up) per Ready cost the
+ * busy box more in scheduling than the copying itself.
+ */
+export const shadowBatchEntriesMax = 4096;
+export const shadowFlushMs = 25;
 /** How long a capture may take before the shadow is given up on (it is far below this). */
 export const shadowCaptureDeadlineMs = 30_000;
 
@@ -43,6 +50,9 @@ export class ShadowState {
   private applied: LogIndex = 0;
   private pending: PendingCapture | null = null;
   private failure: string | null = null;
+  /** Applied entries not yet handed over (at most shadowBatchEntriesMax). */
+  private queued: LogEntry[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly workerUrl: URL, private readonly init: Omit<ShadowInit, 'snapshot' | 'index'>, snapshot: Uint8Array | null, index: LogIndex,
     private readonly onFailure: (reason: string) => void = () => undefined) {
@@ -56,8 +66,29 @@ export class ShadowState {
 
   /** Entries the node applied, in order (after the shadow's start index). */
   appliedEntries(entries: readonly LogEntry[]): void {
-    const worker = this.worker;
-    if (worker === null || this.failure !== null || entries.length === 0) return;
+    if (this.worker === null || this.failure !== null || entries.length === 0) return;
+    for (const e of entries) {
+      this.queued.push(e);
+      if (this.queued.length >= shadowBatchEntriesMax) this.flush();
+    }
+    if (this.queued.length > 0 && this.flushTimer === null) {
+      this.flushTimer = setTimeout(() => {
+        this.flushTimer = null;
+        this.flush();
+      }, shadowFlushMs);
+      this.flushTimer.unref();
+    }
+  }
+
+  /** Hands the queued entries to the worker as one packed batch. */
+  private flush(): void {
+    const entries = this.queued;
+    this.queued = [];
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
+    if (this.worker === null || this.failure !== null || entries.length === 0) return;
     const n = entries.length;
     let size = 0;
     for (const e of entries) if (e.type === 'command') size += e.data.byteLength;
@@ -89,6 +120,8 @@ export class ShadowState {
   capture(index: LogIndex): Promise<Uint8Array> {
     if (!this.healthy) return Promise.reject(new ShadowStateError(`shadow state unavailable: ${this.failure ?? 'stopped'}`));
     if (this.pending !== null) return Promise.reject(new ShadowStateError('a shadow capture is already in progress'));
+    this.flush();
+    if (!this.healthy) return Promise.reject(new ShadowStateError(`shadow state unavailable: ${this.failure ?? 'stopped'}`));
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => this.fail(`no capture at ${index} within ${shadowCaptureDeadlineMs} ms`), shadowCaptureDeadlineMs);
       timer.unref();
@@ -178,6 +211,11 @@ export class ShadowState {
   private stopWorker(error: ShadowStateError): void {
     const worker = this.worker;
     this.worker = null;
+    this.queued = [];
+    if (this.flushTimer !== null) {
+      clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+    }
     const pending = this.pending;
     this.pending = null;
     pending?.reject(error);

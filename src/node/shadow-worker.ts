@@ -36,8 +36,14 @@ function handle(message: ToShadow): void {
           exchange.advanceTo(index);
           continue;
         }
-        const result = exchange.apply(decodeCommand(data), { logIndex: index, timestampMs: timestamps[k]! });
-        for (const event of result.events) if (event.type === 'tradeExecuted') trades.record(event.trade);
+        const command = decodeCommand(data);
+        const result = exchange.apply(command, { logIndex: index, timestampMs: timestamps[k]! });
+        // Only a fresh PlaceOrder trades, and its reply lists the trades its events would (the
+        // same objects, in order): reading the reply spares building every command's events. A
+        // retried one answers its original reply (an earlier log index) and trades nothing.
+        if (command.type !== 'placeOrder') continue;
+        const reply = result.reply;
+        if (reply.kind === 'order' && reply.logIndex === index) for (const trade of reply.trades) trades.record(trade);
       }
       post({ type: 'applied', index: exchange.lastAppliedIndex });
       return;

@@ -59,7 +59,7 @@ export interface StartNodeOptions {
   /**
    * Serialise snapshots on a worker thread that keeps a shadow copy of the state (shadow-state.ts)
    * instead of pausing this one. It costs a second apply of every entry: worth it with a core to
-   * spare; on the 2-core box running all three nodes it cost ~18% of bench:cluster's throughput.
+   * spare; on the 2-core box running all three nodes it cost 7-9% of the C64 throughput.
    */
   readonly snapshotWorker?: boolean;
   /** The worker script for `snapshotWorker` (default: the compiled one beside this module; tests point at dist/). */

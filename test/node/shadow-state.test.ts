@@ -75,7 +75,10 @@ function shadowFrom(snapshot: Uint8Array | null, index: number, onFailure?: (rea
 
 describe('shadow state worker', () => {
   it(`captures the same bytes as the node at the same index, from empty and after a restart (seed ${seed})`, async () => {
-    const all = entriesFor(randomCommands(seed, 3000), 1);
+    // With retries: every 25th command is followed by a repeat of one ten before it (an idempotent
+    // retry answers its original reply, trades included, and must record no trade again).
+    const commands = randomCommands(seed, 3000);
+    const all = entriesFor(commands.flatMap((c, i) => (i % 25 === 24 ? [c, commands[i - 10]!] : [c])), 1);
     const inline = new InlineState();
     const shadow = shadowFrom(null, 0);
     // Batches of uneven sizes, as Readies deliver them.
