@@ -112,11 +112,13 @@ export function clusterServiceImpl(api: ExchangeNodeApi, options: ClusterService
         callback(toServiceError(new ApiStatusError(status.UNIMPLEMENTED, 'this node cannot transfer leadership')));
         return;
       }
-      const deadline = call.getDeadline();
-      const deadlineMs = deadline instanceof Date ? deadline.getTime() : Number.isFinite(deadline) ? deadline : Date.now() + transferLeadershipWaitMs;
       const target = call.request.targetId === '' ? null : call.request.targetId;
-      transfer(target, Math.min(deadlineMs, Date.now() + transferLeadershipWaitMs)).then(
-        (moved) => callback(null, { leaderId: moved.leaderId, term: moved.term }),
+      // Any node: a follower forwards to the leader, like AddMember/RemoveMember.
+      onLeader(call, 'transferLeadership', async (deadlineMs) => {
+        const moved = await transfer(target, Math.min(deadlineMs, Date.now() + transferLeadershipWaitMs));
+        return { leaderId: moved.leaderId, term: moved.term };
+      }).then(
+        (moved) => callback(null, moved),
         (e: unknown) => callback(toServiceError(e instanceof InvalidTargetError ? new ApiStatusError(status.INVALID_ARGUMENT, e.message) : e)),
       );
     },

@@ -39,7 +39,7 @@ export type ResponseOf<M extends UnaryMethod> = ReturnType<Service[M]['responseD
 
 type Cluster = typeof ClusterServiceService;
 /** The ClusterService methods that must run on the leader (membership changes). */
-export type ClusterMethod = 'addMember' | 'removeMember';
+export type ClusterMethod = 'addMember' | 'removeMember' | 'transferLeadership';
 /** The request message of a ClusterService method. */
 export type ClusterRequestOf<M extends ClusterMethod> = ReturnType<Cluster[M]['requestDeserialize']>;
 /** The response message of a ClusterService method. */

@@ -67,6 +67,16 @@ describe('leadership transfer', () => {
     expect(moved.leaderId).toBe(target);
     expect(leaderId()).toBe(target);
 
+    // 1b. The same sent to a follower: it forwards to the leader, which hands over to the named member.
+    const follower = ids.find((id) => id !== target)!;
+    const back = ids.find((id) => id !== target && id !== follower)!;
+    const viaFollower = new ClusterServiceClient(addresses.get(follower)!, grpc.credentials.createInsecure());
+    const forwarded = await new Promise<TransferLeadershipResponse>((resolve, reject) =>
+      viaFollower.transferLeadership({ targetId: back }, new grpc.Metadata(), { deadline: Date.now() + 5000 }, (e, r) => (e ? reject(e) : resolve(r))));
+    viaFollower.close();
+    expect(forwarded.leaderId).toBe(back);
+    expect(await waitLeader()).toBe(back);
+
     // 2. A stream of writes while the leader stops: it hands over first.
     let acked = 0;
     let failures = 0;

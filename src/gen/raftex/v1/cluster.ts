@@ -1287,8 +1287,8 @@ export const ClusterServiceService = {
     responseDeserialize: (value: Buffer): GetStatusResponse => GetStatusResponse.decode(value),
   },
   /**
-   * Hands leadership to another voter (TimeoutNow). Must be sent to the leader; answers once
-   * leadership has moved. A rolling restart calls it before stopping the leader.
+   * Hands leadership to another voter (TimeoutNow). Any node: a follower forwards it to the
+   * leader. Answers once leadership has moved. A rolling restart calls it before stopping the leader.
    */
   transferLeadership: {
     path: "/raftex.v1.ClusterService/TransferLeadership" as const,
@@ -1337,8 +1337,8 @@ export interface ClusterServiceServer extends UntypedServiceImplementation {
   /** This node's view of the cluster. */
   getStatus: handleUnaryCall<GetStatusRequest, GetStatusResponse>;
   /**
-   * Hands leadership to another voter (TimeoutNow). Must be sent to the leader; answers once
-   * leadership has moved. A rolling restart calls it before stopping the leader.
+   * Hands leadership to another voter (TimeoutNow). Any node: a follower forwards it to the
+   * leader. Answers once leadership has moved. A rolling restart calls it before stopping the leader.
    */
   transferLeadership: handleUnaryCall<TransferLeadershipRequest, TransferLeadershipResponse>;
   /**
@@ -1374,8 +1374,8 @@ export interface ClusterServiceClient extends Client {
     callback: (error: ServiceError | null, response: GetStatusResponse) => void,
   ): ClientUnaryCall;
   /**
-   * Hands leadership to another voter (TimeoutNow). Must be sent to the leader; answers once
-   * leadership has moved. A rolling restart calls it before stopping the leader.
+   * Hands leadership to another voter (TimeoutNow). Any node: a follower forwards it to the
+   * leader. Answers once leadership has moved. A rolling restart calls it before stopping the leader.
    */
   transferLeadership(
     request: TransferLeadershipRequest,
