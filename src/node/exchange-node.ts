@@ -181,9 +181,8 @@ export class ExchangeNode implements ExchangeNodeApi {
     });
     this.projection = this.buildProjection(restored?.exchange);
     const snapshots = options.snapshots;
-    const tradeLimits = { tradeHistoryMax: limits.tradeHistoryMax, streamBufferMax: limits.streamBufferMax, streamDrainBatchMax: limits.streamDrainBatchMax };
     this.shadow = snapshots === undefined || options.shadowWorker === undefined ? null
-      : new ShadowState(options.shadowWorker, { limits: tradeLimits }, initial?.data ?? null, startIndex,
+      : new ShadowState(options.shadowWorker, { limits }, initial?.data ?? null, startIndex,
         (reason) => options.logger.warn({ reason }, 'snapshot shadow worker failed; capturing inline until the next snapshot restarts it'));
     this.snapshotter = snapshots === undefined ? null : new Snapshotter({
       sink: snapshots.sink,

@@ -96,22 +96,22 @@ export class ShadowState {
     const timestamps = new Float64Array(n);
     const ends = new Int32Array(n);
     const bytes = new Uint8Array(size);
-    const batch: ShadowBatch = { type: 'entries', indexes, timestamps, ends, bytes };
     const behind = this.posted - this.applied;
     let at = 0;
     for (let k = 0; k < n; k++) {
       const e = entries[k]!;
-      batch.indexes[k] = e.index;
-      batch.timestamps[k] = e.timestampMs;
+      indexes[k] = e.index;
+      timestamps[k] = e.timestampMs;
       if (e.type === 'command') {
-        batch.bytes.set(e.data, at);
+        bytes.set(e.data, at);
         at += e.data.byteLength;
-        batch.ends[k] = at;
+        ends[k] = at;
       } else {
-        batch.ends[k] = -1;
+        ends[k] = -1;
       }
     }
     this.posted = entries[n - 1]!.index;
+    const batch: ShadowBatch = { type: 'entries', indexes, timestamps, ends, bytes };
     this.send(batch, [indexes.buffer, timestamps.buffer, ends.buffer, bytes.buffer]);
     if (behind > shadowBacklogEntriesMax) this.fail(`fell ${behind} entries behind`);
   }

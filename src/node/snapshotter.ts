@@ -119,17 +119,15 @@ export class Snapshotter {
     const started = performance.now();
     const captured = this.deps.capture(meta.index);
     const run = (async () => {
-      let data: Uint8Array;
       try {
-        data = await captured;
-      } catch (error) {
-        this.deps.logger.warn?.({ index: meta.index, err: error }, 'snapshot capture failed; retrying');
-        this.saving = null;
-        this.recheck();
-        return;
-      }
-      const captureMs = performance.now() - started;
-      try {
+        let data: Uint8Array;
+        try {
+          data = await captured;
+        } catch (error) {
+          this.deps.logger.warn?.({ index: meta.index, err: error }, 'snapshot capture failed; retrying');
+          return;
+        }
+        const captureMs = performance.now() - started;
         await this.deps.sink.saveSnapshot({ meta, data });
         this.snapshotIndex = Math.max(this.snapshotIndex, meta.index);
         this.stats.taken++;
@@ -142,8 +140,8 @@ export class Snapshotter {
         if (!this.stopped) this.deps.fatal(error);
       } finally {
         this.saving = null;
+        this.recheck();
       }
-      this.recheck();
     })();
     this.saving = run;
     return run;
